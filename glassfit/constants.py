@@ -63,3 +63,18 @@ def kinetic_scale(mass, a0):
     mass = np.asarray(mass, dtype=float)
     a0 = np.asarray(a0, dtype=float)
     return hbar**2 / (2.0 * mass * a0**2)
+
+
+def volumetric_to_specific(c, rho):
+    """Heat capacity per volume [J m⁻³ K⁻¹] -> per mass [J g⁻¹ K⁻¹], for a density ρ [kg m⁻³]."""
+    return np.asarray(c, dtype=float) / np.asarray(rho, dtype=float) / 1000.0
+
+
+def specific_to_volumetric(c, rho):
+    """Heat capacity per mass [J g⁻¹ K⁻¹] -> per volume [J m⁻³ K⁻¹], for a density ρ [kg m⁻³]."""
+    return np.asarray(c, dtype=float) * np.asarray(rho, dtype=float) * 1000.0
+
+
+def volumetric_to_molar(c, rho, molar_mass):
+    """Heat capacity per volume [J m⁻³ K⁻¹] -> per mole [J mol⁻¹ K⁻¹], for ρ [kg m⁻³] and M [kg mol⁻¹]."""
+    return np.asarray(c, dtype=float) * np.asarray(molar_mass, dtype=float) / np.asarray(rho, dtype=float)

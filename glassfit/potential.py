@@ -211,6 +211,24 @@ def landau_lifshitz_amplitude(A_b):
 # ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class PotentialScales:
+    """The three scales every spectral quantity depends on (physics.md §1.1).
+
+    ``w`` [J], ``eta_L`` and ``xi_L`` (dimensionless), and ``length`` = ℓ, the unit of the scaled
+    coordinate y in units of a0 (NaN when unknown; only matrix elements in units of a0 need it).
+    """
+
+    w: float
+    eta_L: float
+    xi_L: float
+    length: float = float("nan")
+
+    def __post_init__(self):
+        for name in ("w", "eta_L", "xi_L"):
+            object.__setattr__(self, name, positive_scalar(name, getattr(self, name)))
+
+
+@dataclass(frozen=True)
 class SoftPotential:
     """A soft-potential material, V(x) = Aηx² + Bξx³ + Cx⁴ with H = −ε d²/dx² + V (KKI eqs. 2.1, 3.1).
 
@@ -276,6 +294,11 @@ class SoftPotential:
     def xi_L(self) -> float:
         """ξ_L = ε^(1/6) C^(5/6) / B, the scale of ξ (physics.md §1.1)."""
         return self.epsilon ** (1.0 / 6.0) * self.C ** (5.0 / 6.0) / self.B
+
+    @property
+    def scales(self) -> PotentialScales:
+        """(w, η_L, ξ_L, ℓ) of this material."""
+        return PotentialScales(self.w, self.eta_L, self.xi_L, self.length)
 
     def scaled(self, eta, xi):
         """(α, β) = (η/η_L, ξ/ξ_L) of each (η, ξ)."""

@@ -288,9 +288,9 @@ class _Bicubic:
         coef = np.stack([f.tck[2].reshape(len(tx) - 4, len(ty) - 4) for f in fits], axis=-1)
         self._spline = NdBSpline((tx, ty), coef, 3)
 
-    def __call__(self, x, y):
-        """(n_points, n_quantities) at the points (x, y)."""
-        return self._spline(np.stack([x, y], axis=-1))
+    def __call__(self, x, y, nu=(0, 0)):
+        """(n_points, n_quantities) at the points (x, y); ``nu`` orders of derivative in x and y."""
+        return self._spline(np.stack([x, y], axis=-1), nu=nu)
 
 
 class SpectrumTables:
@@ -339,6 +339,19 @@ class SpectrumTables:
         a, d = np.broadcast_arrays(a, d)
         ln_j = self._doublet(a.ravel(), d.ravel())[:, 1].reshape(a.shape)
         return np.exp(ln_j - self._ln_j_sym(a))
+
+    def doublet(self, A_b, delta, d_delta: bool = False):
+        """(r, ln J̃, δy_eff) of doublets in the barrier frame, flat arrays of A_b ∈ [3, 40], 0 ≤ δ ≤ 2.
+
+        r = Δ/δ, J̃ = J/w, δ the linearised classical asymmetry (units of w and ℓ).  With ``d_delta``
+        also (∂r/∂δ, ∂ln J̃/∂δ).  No range checks: the caller keeps to the table.
+        """
+        vals = self._doublet(A_b, delta)
+        out = (vals[:, 0], vals[:, 1], vals[:, 2])
+        if d_delta:
+            der = self._doublet(A_b, delta, nu=(0, 1))
+            out += (der[:, 0], der[:, 1])
+        return out
 
     @staticmethod
     def _check_range(name, value, lo, hi):

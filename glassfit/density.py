@@ -1,0 +1,268 @@
+"""The density of two-level states n_j(u) of KKI types j = 1, 2, and its coupling-weighted forms (physics.md §3.2).
+
+Definition (KKI eq. 4.4):
+
+    n_j(u) = ∫∫_{type j} dη dξ f(η, ξ) δ(u − u_j(η, ξ))
+           = (η_L ξ_L / w) ∫∫ dα dβ f(η_L α, ξ_L β) δ(u/w − ũ(α, β))      [J⁻¹ m⁻³]
+
+Every double well is written in its barrier frame −A_b z² + b z³ + z⁴
+(:class:`glassfit.potential.BarrierFrame`) with the linearised asymmetry
+δ = b A_b^(3/2)/√2, so that ũ = sqrt((r δ)² + J̃²) with r(A_b, δ) and
+J̃(A_b, δ) from the exact tables (:mod:`glassfit.tables`).  A type-2 point
+(α, β) = (−A_b, b) has the origin at the barrier top; a type-1 point is the
+same potential seen from its left minimum, or (mirror image, β → −β) from
+its right one.  The δ-integral is done on the curve ũ(A_b, δ) = u/w:
+
+    ∫∫ dα dβ F δ(ũ0 − ũ) = ∫ dA_b Σ_{roots ±δ*} |∂(α, β)/∂(A_b, δ)| F / |∂ũ/∂δ|,
+
+and the A_b-integral from the threshold A*(u) (where J̃(A*, 0) = u/w) runs
+in s with A_b = A* + s², which removes the inverse-square-root end point
+(physics.md §3.2), by composite Gauss–Legendre quadrature; beyond the table
+(A_b > 40, J̃ < 1e-50) ũ = r δ exactly and r = 1 − c/A_b^(3/2).
+
+The nodes depend only on u/w and the barrier cutoff, never on the
+distribution or the material, so :class:`IsoEnergyQuadrature` computes them
+once and a new (η_c, ξ_c, N, w, η_L, ξ_L) costs one evaluation of f at the
+nodes.
+
+How n(u) depends on u: for smooth f the integrand in the barrier exponent
+σ = S0 is ∝ σ^(−4/3) from σ0 ≈ ln(w/u) up to the cutoff set by h(η) or g(ξ),
+so n ∝ σ0^(−1/3) − σ_max^(−1/3) changes only logarithmically with u (KKI's
+"logarithmically weak" n(u), eqs. 4.5–4.7; ≈ ln^(−1/3)(w/u) without a
+cutoff).  See ``docs/figures/density_of_states.png`` (made by
+``docs/figures/density_of_states.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from glassfit._validate import finite_array
+from glassfit.distributions import as_distribution
+from glassfit.tables import default_tables
+
+#: Largest ũ = u/w tabulated by the doublet quadrature (J̃_sym(3.2) = 0.86: above, shallow wells
+#: with no two-level description hold states of the same energy).
+U_TILDE_MAX = 0.8
+#: Smallest ũ supported.
+U_TILDE_MIN = 1e-9
+#: Upper end of the A_b integral when no cutoff is given (η = −400 η_L: far beyond any h(η) of interest).
+A_B_TAIL = 400.0
+
+_A_TABLE_MIN, _A_TABLE_MAX = 3.2, 40.0
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
+
+
+@dataclass(frozen=True)
+class TypeNodes:
+    """Quadrature nodes of one KKI type on the iso-energy curves of a ũ grid, shape (K, M).
+
+    n_j(ũ_k) · w/(η_L ξ_L) = Σ_m weight[k, m] · f(η_L α[k, m], ξ_L β[k, m]).
+    ``x_ge2`` = |⟨g|y|e⟩|² and ``dx2`` = (⟨e|y|e⟩ − ⟨g|y|g⟩)² at each node (units of ℓ²).
+    """
+
+    alpha: np.ndarray
+    beta: np.ndarray
+    weight: np.ndarray
+    x_ge2: np.ndarray
+    dx2: np.ndarray
+
+
+def _panel_nodes(lo, hi, n_panels):
+    """Composite Gauss–Legendre nodes and weights on [lo, hi] (arrays of shape (K,) → (K, 24·n_panels))."""
+    edges = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, n_panels + 1)
+    half = 0.5 * np.diff(edges, axis=1)                                  # (K, P)
+    mid = 0.5 * (edges[:, 1:] + edges[:, :-1])
+    x = (mid[:, :, None] + half[:, :, None] * _GL_X).reshape(len(lo), -1)
+    w = (half[:, :, None] * _GL_W).reshape(len(lo), -1)
+    return x, w
+
+
+def _threshold(tables, u_tilde):
+    """A*(ũ): J̃(A*, δ = 0) = ũ, clipped to the table's lower edge (bisection on the doublet table)."""
+    lo = np.full(u_tilde.shape, _A_TABLE_MIN)
+    hi = np.full(u_tilde.shape, _A_TABLE_MAX)
+    target = np.log(u_tilde)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        above = tables.doublet(mid, np.zeros_like(mid))[1] > target
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return np.where(tables.doublet(np.full(1, _A_TABLE_MIN), np.zeros(1))[1][0] <= target, _A_TABLE_MIN, hi)
+
+
+def _type1_jacobian(a, b):
+    """(α1, β1) of −a z² + b z³ + z⁴ seen from its left minimum, and |∂(α1, β1)/∂(a, b)|."""
+    root = np.sqrt(9.0 * b**2 + 32.0 * a)
+    z = (-3.0 * b - root) / 8.0
+    z_a = -2.0 / root
+    z_b = (-3.0 - 9.0 * b / root) / 8.0
+    alpha1 = -a + 3.0 * b * z + 6.0 * z**2
+    beta1 = b + 4.0 * z
+    d_alpha = (3.0 * b + 12.0 * z)
+    det = (-1.0 + d_alpha * z_a) * (1.0 + 4.0 * z_b) - (3.0 * z + d_alpha * z_b) * 4.0 * z_a
+    return alpha1, beta1, np.abs(det)
+
+
+def _doublet_on_curve(tables, a, u0):
+    """δ* on ũ(a, δ) = u0 in the table region, with |∂ũ/∂δ|, x_ge² and dx² there (arrays of one shape)."""
+    shape = a.shape
+    a, u0 = a.ravel(), u0.ravel()
+    delta = np.zeros_like(a)
+    for _ in range(12):          # fixed point δ = sqrt(ũ² − J̃(a, δ)²)/r(a, δ): J̃, r depend weakly on δ
+        r, ln_j, _ = tables.doublet(a, delta)
+        delta = np.sqrt(np.clip(u0**2 - np.exp(2 * ln_j), 0.0, None)) / r
+    r, ln_j, dy_eff, dr, dln_j = tables.doublet(a, delta, d_delta=True)
+    j = np.exp(ln_j)
+    asym = r * delta
+    u = np.hypot(asym, j)
+    du = (asym * (r + delta * dr) + j * j * dln_j) / u
+    x_ge2 = (dy_eff * j / (2 * u)) ** 2
+    dx2 = (dy_eff * asym / u) ** 2
+    return tuple(q.reshape(shape) for q in (delta, np.abs(du), x_ge2, dx2))
+
+
+class IsoEnergyQuadrature:
+    """Distribution-independent nodes for n_1(ũ), n_2(ũ) on a grid of ũ = u/w (see the module docstring).
+
+    Parameters
+    ----------
+    u_tilde : array_like
+        Energies u/w, U_TILDE_MIN ≤ ũ ≤ U_TILDE_MAX.
+    barrier_max : float, optional
+        Cutoff A_b,max of the barrier parameter (3.2 < A_b,max); default: no cutoff (A_b up to 400).
+    n_panels : int
+        24-point Gauss–Legendre panels on the tabulated part; accuracy ≈ 1e-4 at 4 panels for
+        smooth f.
+    """
+
+    def __init__(self, u_tilde, barrier_max: float | None = None, n_panels: int = 4):
+        u0 = finite_array("u/w", u_tilde).ravel()
+        if np.any((u0 < U_TILDE_MIN) | (u0 > U_TILDE_MAX)):
+            raise ValueError(f"u/w must lie in [{U_TILDE_MIN:g}, {U_TILDE_MAX:g}] for the two-level density")
+        top = A_B_TAIL if barrier_max is None else float(barrier_max)
+        if not _A_TABLE_MIN < top <= A_B_TAIL:
+            raise ValueError(f"barrier_max must lie in ({_A_TABLE_MIN}, {A_B_TAIL}], got {barrier_max!r}")
+        tables = default_tables()
+        self.u_tilde = u0
+        self.barrier_max = top
+
+        a_star = _threshold(tables, u0)
+        if np.any(a_star >= min(top, _A_TABLE_MAX)):
+            raise ValueError("barrier_max is below the threshold barrier of the lowest u/w requested")
+        s, ws = _panel_nodes(np.zeros_like(u0), np.sqrt(min(top, _A_TABLE_MAX) - a_star), n_panels)
+        a = a_star[:, None] + s**2
+        quad_w = 2.0 * s * ws                                           # da = 2 s ds
+        delta, du, x_ge2, dx2 = _doublet_on_curve(tables, a, np.broadcast_to(u0[:, None], a.shape))
+        if top > _A_TABLE_MAX:                                           # J̃ = 0 beyond the table
+            t, wt = _panel_nodes(np.full(u0.shape, np.log(_A_TABLE_MAX)), np.full(u0.shape, np.log(top)), 2)
+            a_tail = np.exp(t)
+            r40 = tables.doublet(np.array([_A_TABLE_MAX]), np.zeros(1))[0][0]
+            r_tail = 1.0 - (1.0 - r40) * (_A_TABLE_MAX / a_tail) ** 1.5
+            dy_tail = tables.doublet(np.full(1, _A_TABLE_MAX), np.zeros(1))[2][0] * np.sqrt(a_tail / _A_TABLE_MAX)
+            a = np.concatenate([a, a_tail], axis=1)
+            quad_w = np.concatenate([quad_w, wt * a_tail], axis=1)
+            delta = np.concatenate([delta, u0[:, None] / r_tail], axis=1)
+            du = np.concatenate([du, r_tail], axis=1)
+            x_ge2 = np.concatenate([x_ge2, np.zeros_like(a_tail)], axis=1)
+            dx2 = np.concatenate([dx2, np.broadcast_to(dy_tail**2, a_tail.shape)], axis=1)
+
+        b = delta * np.sqrt(2.0) / a**1.5
+        db_ddelta = np.sqrt(2.0) / a**1.5
+        base = quad_w * db_ddelta / du
+        # type 2: origin at the barrier top, the two roots ±δ*
+        self.type2 = TypeNodes(alpha=np.concatenate([-a, -a], axis=1), beta=np.concatenate([b, -b], axis=1),
+                               weight=np.concatenate([base, base], axis=1),
+                               x_ge2=np.tile(x_ge2, 2), dx2=np.tile(dx2, 2))
+        # type 1: origin at the left minimum of (a, ±b), and the mirror images (origin at the right minimum)
+        parts = [_type1_jacobian(a, sb) for sb in (b, -b)]
+        alpha1 = np.concatenate([p[0] for p in parts] * 2, axis=1)
+        beta1 = np.concatenate([p[1] for p in parts] + [-p[1] for p in parts], axis=1)
+        weight1 = np.concatenate([base * p[2] for p in parts] * 2, axis=1)
+        self.type1 = TypeNodes(alpha=alpha1, beta=beta1, weight=weight1,
+                               x_ge2=np.tile(x_ge2, 4), dx2=np.tile(dx2, 4))
+
+    def density(self, scales, distribution):
+        """(n_1, n_2) on the ũ grid [J⁻¹ m⁻³] for a material's ``scales`` (w, η_L, ξ_L) and f(η, ξ)."""
+        return tuple(self._sum(nodes, scales, distribution, None) for nodes in (self.type1, self.type2))
+
+    def coupling(self, scales, distribution, which: str):
+        """Σ over the TLS at each ũ of |x_ge|² ("x_ge2") or (x_ee − x_gg)² ("dx2"), per type.
+
+        [J⁻¹ m⁻³ a0²]: positions in units of a0 (needs ``scales.length``).  Divided by n_j this is
+        the average ⟨|x_ge|²⟩ at that energy (physics.md §5.1–5.2).
+        """
+        if which not in ("x_ge2", "dx2"):
+            raise ValueError(f"which must be 'x_ge2' or 'dx2', got {which!r}")
+        if not np.isfinite(scales.length):
+            raise ValueError("coupling densities need the length unit ℓ of the potential (scales.length)")
+        return tuple(self._sum(nodes, scales, distribution, which) * scales.length**2
+                     for nodes in (self.type1, self.type2))
+
+    @staticmethod
+    def _sum(nodes, scales, distribution, which):
+        f = distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
+        weight = nodes.weight if which is None else nodes.weight * getattr(nodes, which)
+        return np.sum(weight * f, axis=1) * scales.eta_L * scales.xi_L / scales.w
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_quadrature(u_key: tuple, barrier_max, n_panels) -> IsoEnergyQuadrature:
+    return IsoEnergyQuadrature(np.array(u_key), barrier_max, n_panels)
+
+
+def quadrature_for(u_tilde, barrier_max=None, n_panels: int = 4) -> IsoEnergyQuadrature:
+    """An :class:`IsoEnergyQuadrature`, cached per (ũ grid, cutoff, panels) within the process."""
+    u = finite_array("u/w", u_tilde).ravel()
+    return _cached_quadrature(tuple(u.tolist()), None if barrier_max is None else float(barrier_max), n_panels)
+
+
+def _energies(u, scales):
+    u = finite_array("u", u)
+    if np.any(u <= 0):
+        raise ValueError("energies u must be > 0 [J]")
+    return u, u / scales.w
+
+
+def tls_density(u, scales, distribution, barrier_max=None, n_panels: int = 4):
+    """n_1(u), n_2(u) [J⁻¹ m⁻³] of two-level systems of KKI types 1 and 2 at energies ``u`` [J].
+
+    Parameters
+    ----------
+    u : array_like
+        Energies [J], with 1e-9 ≤ u/w ≤ 0.8.
+    scales : PotentialScales or SoftPotential
+        The material (w [J], η_L, ξ_L).
+    distribution : callable
+        f(η, ξ) [m⁻³], e.g. :class:`glassfit.distributions.KKIDistribution`.
+    barrier_max : float, optional
+        Cutoff A_b,max of the barrier parameter (physics.md §3.2); default none.
+
+    Examples
+    --------
+    >>> from glassfit.potential import SoftPotential
+    >>> from glassfit.distributions import KKIDistribution
+    >>> pot = SoftPotential.from_units(A=1, B=1, C=1, mass=24.25)
+    >>> n1, n2 = tls_density(1e-3 * pot.w, pot, KKIDistribution(0.3, 0.3, 1e27))
+    """
+    scales = getattr(scales, "scales", scales)
+    distribution = as_distribution(distribution)
+    u, u_tilde = _energies(u, scales)
+    quad = quadrature_for(u_tilde, barrier_max, n_panels)
+    return tuple(n.reshape(u.shape) for n in quad.density(scales, distribution))
+
+
+def coupling_density(u, scales, distribution, which: str = "x_ge2", barrier_max=None, n_panels: int = 4):
+    """Σ_TLS |x_ge|² (or (x_ee − x_gg)²) δ(u − u_j) per type [J⁻¹ m⁻³ a0²]; see :meth:`IsoEnergyQuadrature.coupling`."""
+    scales = getattr(scales, "scales", scales)
+    distribution = as_distribution(distribution)
+    u, u_tilde = _energies(u, scales)
+    quad = quadrature_for(u_tilde, barrier_max, n_panels)
+    return tuple(n.reshape(u.shape) for n in quad.coupling(scales, distribution, which))
+
+
+__all__ = ["A_B_TAIL", "U_TILDE_MAX", "U_TILDE_MIN", "IsoEnergyQuadrature", "TypeNodes", "coupling_density",
+           "quadrature_for", "tls_density"]

@@ -1,0 +1,1 @@
+"""Forward models of measured quantities, in SI per unit volume (physics.md §4–7)."""

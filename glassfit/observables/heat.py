@@ -1,0 +1,104 @@
+"""Specific heat of glasses (physics.md §4): two-level systems, Debye phonons, per unit volume [J m⁻³ K⁻¹].
+
+    c_TLS(T) = ∫_0^∞ du n(u) k (u/2kT)² sech²(u/2kT)            (KKI eq. 4.1)
+    c_D(T)   = (2π² k⁴ T³ / (15 ħ³)) (1/v_l³ + 2/v_t³)           (physics.md §4.2)
+
+For the KKI model n(u) = n_1(u) + n_2(u) comes from :mod:`glassfit.density`
+on a fixed grid of u/w and is interpolated in (ln u, ln n); the u-integral
+runs in x = u/kT on fixed Gauss–Legendre panels (exact to ≈ 1e-12 for
+constant n).  The two-level description holds while the thermal energies
+stay below the shallow-well scale, kT ≲ w/40; above that use the
+multilevel sum (not yet provided).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from glassfit import constants
+from glassfit._validate import finite_array, positive_scalar
+from glassfit.density import U_TILDE_MAX, quadrature_for
+from glassfit.distributions import as_distribution
+
+_X_PANELS = (0.0, 2.0, 6.0, 14.0, 30.0, 60.0)        # x = u/kT; the weight (x/2)² sech²(x/2) < 1e-22 beyond 60
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+
+
+def _x_nodes():
+    edges = np.asarray(_X_PANELS)
+    half = 0.5 * np.diff(edges)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    x = (mid[:, None] + half[:, None] * _GL_X).ravel()
+    w = (half[:, None] * _GL_W).ravel()
+    return x, w * (x / 2.0) ** 2 / np.cosh(x / 2.0) ** 2
+
+
+X_NODES, X_WEIGHTS = _x_nodes()
+#: u/w grid on which the KKI density of states is evaluated and interpolated.
+U_TILDE_GRID = np.geomspace(1e-8, U_TILDE_MAX, 41)
+
+
+def _temperatures(T):
+    T = finite_array("T", T)
+    if np.any(T <= 0):
+        raise ValueError("temperatures T must be > 0 K")
+    return T
+
+
+def tls_heat_capacity_from_density(T, density):
+    """c_TLS(T) [J m⁻³ K⁻¹] for any density of states ``density(u)`` [J⁻¹ m⁻³], u in J (KKI eq. 4.1).
+
+    Vectorised: ``density`` is called once with an array of shape (len(T), n_nodes).
+    For a constant n0 this is (π²/6) n0 k² T.
+    """
+    T = _temperatures(T)
+    kT = constants.k_B * T
+    n = np.asarray(density(kT[..., None] * X_NODES), dtype=float)
+    return constants.k_B**2 * T * np.sum(n * X_WEIGHTS, axis=-1)
+
+
+def kki_tls_density_spline(scales, distribution, barrier_max=None):
+    """ln n(ln u/w) of n_1 + n_2 on :data:`U_TILDE_GRID`, as a callable density(u) [J⁻¹ m⁻³] of u [J].
+
+    Below the grid n is continued at its first value, above at its last (documented validity kT ≲ w/40).
+    """
+    distribution = as_distribution(distribution)
+    n1, n2 = quadrature_for(U_TILDE_GRID, barrier_max).density(scales, distribution)
+    log_u = np.log(U_TILDE_GRID)
+    spline = CubicSpline(log_u, np.log(np.maximum(n1 + n2, 1e-300)))
+    w = scales.w
+
+    def density(u):
+        return np.exp(spline(np.clip(np.log(u / w), log_u[0], log_u[-1])))
+
+    return density
+
+
+def kki_tls_heat_capacity(T, scales, distribution, barrier_max=None):
+    """c_TLS(T) [J m⁻³ K⁻¹] of the KKI soft-potential TLS of both types (physics.md §3.2, §4.1).
+
+    ``T`` [K]; ``scales`` a :class:`~glassfit.potential.PotentialScales` or
+    :class:`~glassfit.potential.SoftPotential`; ``distribution`` f(η, ξ) [m⁻³].
+    """
+    scales = getattr(scales, "scales", scales)
+    return tls_heat_capacity_from_density(T, kki_tls_density_spline(scales, distribution, barrier_max))
+
+
+def debye_coefficient(v_l, v_t):
+    """c_D/T³ = (2π² k⁴ / (15 ħ³)) (1/v_l³ + 2/v_t³) [J m⁻³ K⁻⁴] (physics.md §4.2); v in m/s.
+
+    a-SiO2 (5800, 3750 m/s): 1.755 J m⁻³ K⁻⁴.
+    """
+    v_l = positive_scalar("v_l", v_l)
+    v_t = positive_scalar("v_t", v_t)
+    return 2.0 * np.pi**2 * constants.k_B**4 / (15.0 * constants.hbar**3) * (1.0 / v_l**3 + 2.0 / v_t**3)
+
+
+def debye_heat_capacity(T, v_l, v_t):
+    """Debye phonon heat capacity c_D(T) [J m⁻³ K⁻¹] for sound velocities v_l, v_t [m/s]."""
+    return debye_coefficient(v_l, v_t) * _temperatures(T) ** 3
+
+
+__all__ = ["U_TILDE_GRID", "debye_coefficient", "debye_heat_capacity", "kki_tls_density_spline",
+           "kki_tls_heat_capacity", "tls_heat_capacity_from_density"]

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from glassfit.distributions import KKIDistribution, SeagullDistribution, as_distribution
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("g_shape", ["curve1", "curve2"])
+def test_kki_factors_are_normalised(p, g_shape):
+    d = KKIDistribution(eta_c=0.4, xi_c=0.3, N=2e26, p=p, g_shape=g_shape)
+    assert quad(d.h, -np.inf, np.inf, points=None)[0] == pytest.approx(1.0, rel=1e-9)
+    assert quad(d.g, -np.inf, np.inf)[0] == pytest.approx(1.0, rel=1e-9)
+    assert d(1.0, 0.0) == pytest.approx(2e26 * d.h(1.0) * d.g(0.0))
+
+
+def test_curve_shapes():
+    xi = np.linspace(0, 1.5, 301)
+    c1 = KKIDistribution(0.4, 0.5, 1.0, g_shape="curve1").g(xi)
+    c2 = KKIDistribution(0.4, 0.5, 1.0, g_shape="curve2").g(xi)
+    assert np.argmax(c1) == 0                                   # curve 1 peaks at ξ = 0
+    assert c2[0] < c2.max() and c2[0] / c2.max() == pytest.approx(0.5 / np.exp(-0.5), rel=1e-3)
+    assert xi[np.argmax(c2)] == pytest.approx(0.5 / np.sqrt(2), abs=0.01)
+
+
+@pytest.mark.parametrize("bad", [dict(eta_c=0.0), dict(xi_c=-1.0), dict(N=np.nan), dict(p=3), dict(g_shape="x")])
+def test_kki_rejects_bad_parameters(bad):
+    kwargs = dict(eta_c=0.3, xi_c=0.3, N=1e26) | bad
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        KKIDistribution(**kwargs)
+
+
+def test_seagull_forms_and_domain():
+    s = SeagullDistribution(P_s=3.0)
+    eta = np.array([-0.2, 0.2, 0.2])
+    xi = np.array([5.0, 0.1, 1.0])                               # last: 9ξ² > 32η (type 1, redundant)
+    np.testing.assert_allclose(s(eta, xi), [0.6, 0.6, 0.0])
+    np.testing.assert_allclose(SeagullDistribution(3.0, "flat")(eta, xi), [3.0, 3.0, 0.0])
+    with pytest.warns(UserWarning, match="T²"):
+        bad = SeagullDistribution(3.0, "abs_xi")
+    np.testing.assert_allclose(bad(eta, xi), [15.0, 0.3, 0.0])
+    with pytest.raises(ValueError, match="variant"):
+        SeagullDistribution(1.0, "nope")
+
+
+def test_user_callables_are_checked():
+    assert as_distribution(lambda e, x: np.ones(np.broadcast(e, x).shape)) is not None
+    with pytest.raises(TypeError, match="callable"):
+        as_distribution(3.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        as_distribution(lambda e, x: -np.ones(np.broadcast(e, x).shape))
+    with pytest.raises(ValueError, match="one value per"):
+        as_distribution(lambda e, x: 1.0)
