@@ -61,7 +61,8 @@ class TypeNodes:
     """Quadrature nodes of one KKI type on the iso-energy curves of a ũ grid, shape (K, M).
 
     n_j(ũ_k) · w/(η_L ξ_L) = Σ_m weight[k, m] · f(η_L α[k, m], ξ_L β[k, m]).
-    ``x_ge2`` = |⟨g|y|e⟩|² and ``dx2`` = (⟨e|y|e⟩ − ⟨g|y|g⟩)² at each node (units of ℓ²).
+    ``x_ge2`` = |⟨g|y|e⟩|² and ``dx2`` = (⟨e|y|e⟩ − ⟨g|y|g⟩)² at each node (units of ℓ²);
+    ``barrier`` is the barrier parameter A_b of the node's potential.
     """
 
     alpha: np.ndarray
@@ -69,6 +70,7 @@ class TypeNodes:
     weight: np.ndarray
     x_ge2: np.ndarray
     dx2: np.ndarray
+    barrier: np.ndarray
 
 
 def _panel_nodes(lo, hi, n_panels):
@@ -150,9 +152,8 @@ class IsoEnergyQuadrature:
         self.u_tilde = u0
         self.barrier_max = top
 
-        a_star = _threshold(tables, u0)
-        if np.any(a_star >= min(top, _A_TABLE_MAX)):
-            raise ValueError("barrier_max is below the threshold barrier of the lowest u/w requested")
+        # below J̃(cutoff) there is no doublet at all: those energies get empty (zero-length) panels
+        a_star = np.minimum(_threshold(tables, u0), min(top, _A_TABLE_MAX))
         s, ws = _panel_nodes(np.zeros_like(u0), np.sqrt(min(top, _A_TABLE_MAX) - a_star), n_panels)
         a = a_star[:, None] + s**2
         quad_w = 2.0 * s * ws                                           # da = 2 s ds
@@ -176,14 +177,14 @@ class IsoEnergyQuadrature:
         # type 2: origin at the barrier top, the two roots ±δ*
         self.type2 = TypeNodes(alpha=np.concatenate([-a, -a], axis=1), beta=np.concatenate([b, -b], axis=1),
                                weight=np.concatenate([base, base], axis=1),
-                               x_ge2=np.tile(x_ge2, 2), dx2=np.tile(dx2, 2))
+                               x_ge2=np.tile(x_ge2, 2), dx2=np.tile(dx2, 2), barrier=np.tile(a, 2))
         # type 1: origin at the left minimum of (a, ±b), and the mirror images (origin at the right minimum)
         parts = [_type1_jacobian(a, sb) for sb in (b, -b)]
         alpha1 = np.concatenate([p[0] for p in parts] * 2, axis=1)
         beta1 = np.concatenate([p[1] for p in parts] + [-p[1] for p in parts], axis=1)
         weight1 = np.concatenate([base * p[2] for p in parts] * 2, axis=1)
         self.type1 = TypeNodes(alpha=alpha1, beta=beta1, weight=weight1,
-                               x_ge2=np.tile(x_ge2, 4), dx2=np.tile(dx2, 4))
+                               x_ge2=np.tile(x_ge2, 4), dx2=np.tile(dx2, 4), barrier=np.tile(a, 4))
 
     def density(self, scales, distribution):
         """(n_1, n_2) on the ũ grid [J⁻¹ m⁻³] for a material's ``scales`` (w, η_L, ξ_L) and f(η, ξ)."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from glassfit import constants, stm
 from glassfit.distributions import KKIDistribution
-from glassfit.observables.heat import debye_heat_capacity, kki_tls_heat_capacity
+from glassfit.observables.heat import debye_heat_capacity, kki_tls_heat_capacity, multilevel_heat_capacity
 from glassfit.potential import PotentialScales
 
 
@@ -198,6 +198,8 @@ class KKIHeatCapacityModel(GlassModel):
     """
 
     name_id = "kki_heat_capacity"
+    #: two-level systems only (fast, kT ≲ w/40) or the multilevel sum over every local potential
+    multilevel: bool = False
     physics_table = (
         ParameterSpec("eta_c", "1", 0.5, (0.05, 5.0), r"\eta_c", "decay scale of h(η) (KKI eq. 4.12)"),
         ParameterSpec("xi_c", "1", 0.5, (0.02, 5.0), r"\xi_c", "width of g(ξ) (KKI eq. 4.12)"),
@@ -209,12 +211,19 @@ class KKIHeatCapacityModel(GlassModel):
         ParameterSpec("xi_L", "1", 0.2102, (1e-3, 3.0), r"\xi_L", "scale of ξ (physics.md §1.1)", vary=False),
     )
 
+    def __init__(self, output: str = "J/(g K)", phonons: str = "debye", multilevel: bool = False, **kwargs):
+        """``multilevel=True`` sums every local potential's six lowest levels (physics.md §4.1; valid to
+        kT ≈ w, ≈ 50 ms a temperature) instead of the two-level systems alone (≈ 1 ms for 100 T)."""
+        self.multilevel = bool(multilevel)
+        super().__init__(output=output, phonons=phonons, **kwargs)
+
     def _set_derived_hints(self):
         self.set_param_hint("N", expr="10**log10_N")
 
     def volumetric(self, T, eta_c, xi_c, log10_N, w, eta_L, xi_L, **_):
         scales = PotentialScales(w=w * constants.k_B, eta_L=eta_L, xi_L=xi_L)
-        return kki_tls_heat_capacity(T, scales, KKIDistribution(eta_c, xi_c, 10.0**log10_N))
+        heat = multilevel_heat_capacity if self.multilevel else kki_tls_heat_capacity
+        return heat(T, scales, KKIDistribution(eta_c, xi_c, 10.0**log10_N))
 
     def guess(self, data, T=None, **kwargs) -> lmfit.Parameters:
         """Defaults for the shapes; log10 N scaled so that the model matches the data at the median T."""

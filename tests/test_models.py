@@ -105,3 +105,12 @@ def test_kki_default_scales_are_the_worked_material():
     assert spec["w"] == pytest.approx(constants.joule_to_kelvin(pot.w), rel=2e-3)
     assert spec["eta_L"] == pytest.approx(pot.eta_L, rel=2e-3)
     assert spec["xi_L"] == pytest.approx(pot.xi_L, rel=2e-3)
+
+
+def test_kki_multilevel_option_agrees_at_low_temperature():
+    two = KKIHeatCapacityModel()
+    multi = KKIHeatCapacityModel(multilevel=True)
+    T_low = np.array([0.03, 0.1])
+    np.testing.assert_allclose(multi.eval(multi.make_params(), T=T_low), two.eval(two.make_params(), T=T_low),
+                               rtol=1e-5)
+    assert pickle.loads(pickle.dumps(multi)).multilevel

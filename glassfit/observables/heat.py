@@ -7,8 +7,9 @@ For the KKI model n(u) = n_1(u) + n_2(u) comes from :mod:`glassfit.density`
 on a fixed grid of u/w and is interpolated in (ln u, ln n); the u-integral
 runs in x = u/kT on fixed Gauss–Legendre panels (exact to ≈ 1e-12 for
 constant n).  The two-level description holds while the thermal energies
-stay below the shallow-well scale, kT ≲ w/40; above that use the
-multilevel sum (not yet provided).
+stay below the shallow-well scale, kT ≲ w/40; above that use
+:func:`multilevel_heat_capacity`, the sum over every local potential's
+lowest levels (tunnelling states, shallow wells and soft vibrations).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from glassfit import constants
 from glassfit._validate import finite_array, positive_scalar
 from glassfit.density import U_TILDE_MAX, quadrature_for
 from glassfit.distributions import as_distribution
+from glassfit.ensemble import REGIONS, plane_nodes
 
 _X_PANELS = (0.0, 2.0, 6.0, 14.0, 30.0, 60.0)        # x = u/kT; the weight (x/2)² sech²(x/2) < 1e-22 beyond 60
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
@@ -100,5 +102,43 @@ def debye_heat_capacity(T, v_l, v_t):
     return debye_coefficient(v_l, v_t) * _temperatures(T) ** 3
 
 
-__all__ = ["U_TILDE_GRID", "debye_coefficient", "debye_heat_capacity", "kki_tls_density_spline",
-           "kki_tls_heat_capacity", "tls_heat_capacity_from_density"]
+
+
+def multilevel_heat_capacity(T, scales, distribution, barrier_max=None, regions=None):
+    """c(T) [J m⁻³ K⁻¹] of every local potential from its six lowest exact levels (physics.md §4.1).
+
+        c = ∫∫ dη dξ f(η, ξ) k [⟨E²⟩ − ⟨E⟩²]/(kT)²
+
+    Tunnelling doublets, shallow wells and soft vibrations are one sum (:mod:`glassfit.ensemble`);
+    it reduces to c_TLS at kT ≪ w.  ``regions`` restricts the sum (e.g. ``("single",)`` for the soft
+    vibrations alone); valid for kT ≤ w.
+    """
+    T = _temperatures(T)
+    scales = getattr(scales, "scales", scales)
+    distribution = as_distribution(distribution)
+    nodes = plane_nodes(barrier_max)
+    total = np.zeros(T.shape)
+    for name in REGIONS if regions is None else regions:
+        nd = nodes[name]
+        weight = nd.weight * distribution(scales.eta_L * nd.alpha, scales.xi_L * nd.beta)
+        keep = weight > 0
+        weight, levels = weight[keep], nd.levels[keep]
+        for i, t in np.ndenumerate(T):
+            y = levels * (scales.w / (constants.k_B * t))
+            p = np.exp(-np.where(np.isfinite(y), y, np.inf))
+            p /= p.sum(axis=1, keepdims=True)
+            y = np.where(p > 0, y, 0.0)
+            var = np.sum(p * y * y, axis=1) - np.sum(p * y, axis=1) ** 2
+            total[i] += np.sum(weight * var)
+    return constants.k_B * scales.eta_L * scales.xi_L * total
+
+
+__all__ = [
+    "U_TILDE_GRID",
+    "debye_coefficient",
+    "debye_heat_capacity",
+    "kki_tls_density_spline",
+    "kki_tls_heat_capacity",
+    "multilevel_heat_capacity",
+    "tls_heat_capacity_from_density",
+]
