@@ -12,8 +12,12 @@ import numpy as np
 
 
 def spectrum_summary() -> str:
-    """A printable summary: table cache, exact vs approximate tunnelling amplitudes, a worked material."""
+    """A printable summary: table cache, exact vs approximate tunnelling amplitudes, a worked material,
+    and its KKI two-level density of states and specific heat."""
     from glassfit import constants
+    from glassfit.density import tls_density
+    from glassfit.distributions import KKIDistribution
+    from glassfit.observables.heat import debye_heat_capacity, kki_tls_heat_capacity
     from glassfit.potential import SoftPotential, instanton_amplitude, landau_lifshitz_amplitude
     from glassfit.tables import cache_dir, default_tables
 
@@ -38,6 +42,17 @@ def spectrum_summary() -> str:
     tl = tables.two_level(*pot.scaled(eta, xi))
     for x, u, jj in zip(xi, tl.u * pot.w / constants.k_B, tl.J * pot.w / constants.k_B, strict=True):
         lines.append(f"  η = {eta:.4f}, ξ = {x:.2e}: u/k = {u:.4e} K, J/k = {jj:.4e} K")
+    lines += ["", "KKI two-level systems of that material, f = N h(η) g(ξ) with η_c = 0.8, ξ_c = 1.2, "
+              "N = 1e27 m⁻³ (physics.md §3–4):",
+              f"  {'T [K]':>7} {'n_1(kT)':>11} {'n_2(kT)':>11} {'c_TLS/T':>12} {'c_Debye/T (SiO2)':>17}",
+              f"  {'':>7} {'[1/(J m³)]':>11} {'[1/(J m³)]':>11} {'[J/(m³K²)]':>12} {'[J/(m³K²)]':>17}"]
+    dist = KKIDistribution(0.8, 1.2, 1e27)
+    temps = np.array([0.05, 0.1, 0.2, 0.4])
+    n1, n2 = tls_density(constants.k_B * temps, pot, dist)
+    c_tls = kki_tls_heat_capacity(temps, pot, dist)
+    c_debye = debye_heat_capacity(temps, 5800.0, 3750.0)
+    for row in zip(temps, n1, n2, c_tls / temps, c_debye / temps, strict=True):
+        lines.append(f"  {row[0]:7.2f} {row[1]:11.3e} {row[2]:11.3e} {row[3]:12.4e} {row[4]:17.4e}")
     return "\n".join(lines)
 
 

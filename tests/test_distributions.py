@@ -51,3 +51,40 @@ def test_user_callables_are_checked():
         as_distribution(lambda e, x: -np.ones(np.broadcast(e, x).shape))
     with pytest.raises(ValueError, match="one value per"):
         as_distribution(lambda e, x: 1.0)
+
+
+def test_seagull_jacobian_by_monte_carlo(rng):
+    # physics.md §3.3 / §9 item 22: a smooth density of the origin-free (t, η') of V = t x + η' x² + x⁴,
+    # seen from each stationary point as V = η x² + ξ x³ + x⁴, has density |η|/2 per unit (η, ξ)
+    n = 400_000
+    t = rng.uniform(-0.05, 0.05, n)
+    eta_p = rng.uniform(-0.4, 0.4, n)
+    companion = np.zeros((n, 3, 3))
+    companion[:, 0, 1] = companion[:, 1, 2] = 1.0
+    companion[:, 2, 1] = -eta_p / 2                          # z³ + (η'/2) z + t/4 = 0
+    companion[:, 2, 0] = -t / 4
+    roots = np.linalg.eigvals(companion)
+    real = np.abs(roots.imag) < 1e-12
+    z = roots.real[real]
+    eta = np.repeat(eta_p, 3).reshape(n, 3)[real] + 6 * z**2
+    xi = 4 * z
+    edges = np.linspace(-0.3, 0.3, 7)
+    window = np.abs(xi) < 0.2
+    counts, _ = np.histogram(eta[window], bins=edges)
+    density = counts / n / (0.1 * 0.4) * (0.1 * 0.8)        # per unit (η, ξ), relative to the uniform (t, η')
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    np.testing.assert_allclose(density / np.abs(centres), 0.5, rtol=0.03)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_density_is_finite_over_random_kki_draws(seed):
+    from glassfit.density import tls_density
+    from glassfit.potential import PotentialScales
+
+    rng = np.random.default_rng(seed)
+    dist = KKIDistribution(eta_c=rng.uniform(0.05, 5), xi_c=rng.uniform(0.02, 5), N=10 ** rng.uniform(20, 30),
+                           p=rng.choice([1, 2]), g_shape=str(rng.choice(["curve1", "curve2"])))
+    scales = PotentialScales(w=rng.uniform(2, 50) * 1.380649e-23, eta_L=rng.uniform(0.005, 0.3),
+                             xi_L=rng.uniform(0.05, 1.0))
+    n1, n2 = tls_density(np.geomspace(1e-6, 0.5, 8) * scales.w, scales, dist)
+    assert np.all(np.isfinite(n1)) and np.all(np.isfinite(n2)) and np.all(n1 >= 0) and np.all(n2 >= 0)
