@@ -88,3 +88,22 @@ def test_density_is_finite_over_random_kki_draws(seed):
                              xi_L=rng.uniform(0.05, 1.0))
     n1, n2 = tls_density(np.geomspace(1e-6, 0.5, 8) * scales.w, scales, dist)
     assert np.all(np.isfinite(n1)) and np.all(np.isfinite(n2)) and np.all(n1 >= 0) and np.all(n2 >= 0)
+
+
+def test_abs_xi_seagull_gives_a_density_linear_in_u():
+    # physics.md §3.3: P_s|ξ| makes the TLS density ∝ |Δ| ≈ u (up to logarithms), hence c ∝ T², while
+    # P_s|η| keeps it logarithmically weak — the reason the |ξ| form warns
+    from glassfit.density import tls_density
+    from glassfit.potential import PotentialScales
+
+    scales = PotentialScales(w=1.0, eta_L=0.05, xi_L=0.05**0.5)
+    u = np.geomspace(1e-6, 1e-3, 4)
+
+    def log_slope(dist):
+        n2 = tls_density(u, scales, dist, barrier_max=30.0)[1]
+        return np.log(n2[1:] / n2[:-1]) / np.log(u[1:] / u[:-1])
+
+    with pytest.warns(UserWarning):
+        abs_xi = SeagullDistribution(1.0, "abs_xi")
+    assert np.all((log_slope(abs_xi) > 1.05) & (log_slope(abs_xi) < 1.15))
+    assert np.all(np.abs(log_slope(SeagullDistribution(1.0))) < 0.15)
