@@ -42,6 +42,7 @@ import numpy as np
 
 from glassfit._validate import finite_array
 from glassfit.distributions import as_distribution
+from glassfit.potential import PotentialScales
 from glassfit.tables import default_tables
 
 #: Largest ũ = u/w tabulated by the doublet quadrature (J̃_sym(3.2) = 0.86: above, shallow wells
@@ -265,5 +266,19 @@ def coupling_density(u, scales, distribution, which: str = "x_ge2", barrier_max=
     return tuple(n.reshape(u.shape) for n in quad.coupling(scales, distribution, which))
 
 
+def mean_separation(u, scales, distribution, barrier_max=None):
+    """sqrt⟨δy_eff²⟩ of the TLS of each type at energies u [J], in units of ℓ (physics.md §2.2, §5.1).
+
+    δy_eff² = (x_ee − x_gg)² + 4|x_ge|² is the squared effective separation of the two wells; with a
+    coupling χ_j per unit y the deformation potential of type j is D_j = χ_j δy_eff = 2γ_j (KKI eq. 5.6).
+    """
+    scales = getattr(scales, "scales", scales)
+    in_y = PotentialScales(scales.w, scales.eta_L, scales.xi_L, length=1.0)
+    n = tls_density(u, in_y, distribution, barrier_max)
+    x_ge2 = coupling_density(u, in_y, distribution, "x_ge2", barrier_max)
+    dx2 = coupling_density(u, in_y, distribution, "dx2", barrier_max)
+    return tuple(np.sqrt((d + 4.0 * x) / m) for m, x, d in zip(n, x_ge2, dx2, strict=True))
+
+
 __all__ = ["A_B_TAIL", "U_TILDE_MAX", "U_TILDE_MIN", "IsoEnergyQuadrature", "TypeNodes", "coupling_density",
-           "quadrature_for", "tls_density"]
+           "mean_separation", "quadrature_for", "tls_density"]

@@ -20,7 +20,10 @@ import lmfit
 import numpy as np
 
 from glassfit import constants, stm
+from glassfit.density import mean_separation
 from glassfit.distributions import KKIDistribution
+from glassfit.observables import scattering
+from glassfit.observables.conductivity import kki_coupling, thermal_conductivity
 from glassfit.observables.heat import debye_heat_capacity, kki_tls_heat_capacity, multilevel_heat_capacity
 from glassfit.potential import PotentialScales
 
@@ -59,7 +62,7 @@ _C3 = ParameterSpec("c3", "J m^-3 K^-4", 1.755, (0.0, 1e4), r"c_3",
 
 
 class _TableFunction:
-    """The model function handed to lmfit: ``f(T, <one argument per table row>)``.
+    """The model function handed to lmfit: ``f(<independent variables>, <one argument per table row>)``.
 
     lmfit reads parameter names from the signature, so it is built from the table; a class rather
     than a closure keeps models picklable (process pools).
@@ -69,48 +72,33 @@ class _TableFunction:
         self.model = model
         self.__name__ = model.name_id
         kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-        self.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in ["T", *names]])
+        self.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in [*model.independent, *names]])
 
-    def __call__(self, T, **params):
-        return self.model._evaluate(T, **params)
+    def __call__(self, *args, **kwargs):
+        return self.model._evaluate(*args, **kwargs)
 
 
 class GlassModel(lmfit.Model):
-    """Base class: builds an lmfit.Model of ``T`` from the class's parameter table.
+    """Base class: an lmfit.Model of ``T`` built from a parameter table.
 
-    Subclasses set ``name_id`` and ``physics_table`` and define ``volumetric(T, **params)``, their own
-    contribution [J m⁻³ K⁻¹]; this class adds the phonons and converts the unit.
-
-    Parameters
-    ----------
-    output : {"J/(g K)", "J/(mol K)", "J/(m3 K)"}
-        Unit of the returned heat capacity.
-    phonons : {"debye", "free"}
-        Phonon term from the sound velocities v_l, v_t (fixed by default) or a free c₃ T³.
+    Subclasses set ``name_id``, ``physics_table`` and ``output``, assemble the full table (physics plus
+    phonon, unit or extra-mechanism rows) and define ``_evaluate(T, **params)``.
     """
 
     name_id: str = ""
-    #: parameters of the model proper (the physics), before the phonon and unit parameters
+    #: independent variables, in the order the model function takes them
+    independent: tuple[str, ...] = ("T",)
+    #: parameters of the model proper (the physics), before the phonon, unit and mechanism rows
     physics_table: tuple[ParameterSpec, ...] = ()
-    #: reference parameter values and the function value they give, for the generic tests
+    #: reference parameter values, a temperature and the function value they give, for the generic tests
     reference: tuple[dict, float, float] | None = None
 
-    def __init__(self, output: str = "J/(g K)", phonons: str = "debye", **kwargs):
-        if output not in HEAT_UNITS:
-            raise ValueError(f"output must be one of {HEAT_UNITS}, got {output!r}")
-        if phonons not in ("debye", "free"):
-            raise ValueError(f"phonons must be 'debye' or 'free', got {phonons!r}")
-        self.output, self.phonons = output, phonons
-        table = list(self.physics_table) + ([_V_L, _V_T] if phonons == "debye" else [_C3])
-        if output != "J/(m3 K)":
-            table.append(_RHO)
-        if output == "J/(mol K)":
-            table.append(_MOLAR)
+    def __init__(self, table, **kwargs):
         self.parameter_table = tuple(table)
-        names = [spec.name for spec in table]
-        super().__init__(_TableFunction(self, names), independent_vars=["T"], param_names=names,
-                         name=self.name_id, **kwargs)
-        for spec in table:
+        names = [spec.name for spec in self.parameter_table]
+        super().__init__(_TableFunction(self, names), independent_vars=list(self.independent),
+                         param_names=names, name=self.name_id, **kwargs)
+        for spec in self.parameter_table:
             self.set_param_hint(spec.name, value=spec.default, min=spec.bounds[0], max=spec.bounds[1],
                                 vary=spec.vary)
         self._set_derived_hints()
@@ -125,21 +113,6 @@ class GlassModel(lmfit.Model):
                 return spec
         raise KeyError(f"{self.name_id} has no parameter {name!r}; it has {[s.name for s in self.parameter_table]}")
 
-    # -- evaluation -------------------------------------------------------------------
-    def _evaluate(self, T, **params):
-        T = np.asarray(T, dtype=float)
-        c = self.volumetric(T, **params)
-        if self.phonons == "debye":
-            c = c + debye_heat_capacity(T, params["v_l"], params["v_t"])
-        else:
-            c = c + params["c3"] * T**3
-        if self.output == "J/(g K)":
-            return constants.volumetric_to_specific(c, params["rho"])
-        if self.output == "J/(mol K)":
-            return constants.volumetric_to_molar(c, params["rho"], params["molar_mass"])
-        return c
-
-    # -- parameter helpers ---------------------------------------------------------------
     def random(self, rng=None) -> lmfit.Parameters:
         """Parameters with every varying one drawn inside its bounds (log-uniform where ``log_scale``)."""
         rng = np.random.default_rng(rng)
@@ -155,7 +128,58 @@ class GlassModel(lmfit.Model):
         return params
 
 
-class STMHeatCapacityModel(GlassModel):
+_KKI_ROWS = (
+    ParameterSpec("eta_c", "1", 0.5, (0.05, 5.0), r"\eta_c", "decay scale of h(η) (KKI eq. 4.12)"),
+    ParameterSpec("xi_c", "1", 0.5, (0.02, 5.0), r"\xi_c", "width of g(ξ) (KKI eq. 4.12)"),
+    ParameterSpec("log10_N", "log10(m^-3)", 27.0, (20.0, 30.0), r"\log_{10} N",
+                  "concentration of soft potentials N (KKI §4)"),
+    ParameterSpec("w", "K", 22.6, (1.0, 200.0), r"w", "energy scale w = C^(1/3) ε^(2/3) (KKI eq. 3.6)",
+                  vary=False),
+    ParameterSpec("eta_L", "1", 0.0442, (1e-3, 1.0), r"\eta_L", "scale of η (KKI eq. 3.7)", vary=False),
+    ParameterSpec("xi_L", "1", 0.2102, (1e-3, 3.0), r"\xi_L", "scale of ξ (physics.md §1.1)", vary=False),
+
+)
+
+
+class HeatCapacityModel(GlassModel):
+    """Heat-capacity models: the subclass's ``volumetric(T, **params)`` [J m⁻³ K⁻¹] plus phonons, in ``output`` units.
+
+    Parameters
+    ----------
+    output : {"J/(g K)", "J/(mol K)", "J/(m3 K)"}
+        Unit of the returned heat capacity.
+    phonons : {"debye", "free"}
+        Phonon term from the sound velocities v_l, v_t (fixed by default) or a free c₃ T³.
+    """
+
+    def __init__(self, output: str = "J/(g K)", phonons: str = "debye", **kwargs):
+        if output not in HEAT_UNITS:
+            raise ValueError(f"output must be one of {HEAT_UNITS}, got {output!r}")
+        if phonons not in ("debye", "free"):
+            raise ValueError(f"phonons must be 'debye' or 'free', got {phonons!r}")
+        self.output, self.phonons = output, phonons
+        table = list(self.physics_table) + ([_V_L, _V_T] if phonons == "debye" else [_C3])
+        if output != "J/(m3 K)":
+            table.append(_RHO)
+        if output == "J/(mol K)":
+            table.append(_MOLAR)
+        super().__init__(table, **kwargs)
+
+    def _evaluate(self, T, **params):
+        T = np.asarray(T, dtype=float)
+        c = self.volumetric(T, **params)
+        if self.phonons == "debye":
+            c = c + debye_heat_capacity(T, params["v_l"], params["v_t"])
+        else:
+            c = c + params["c3"] * T**3
+        if self.output == "J/(g K)":
+            return constants.volumetric_to_specific(c, params["rho"])
+        if self.output == "J/(mol K)":
+            return constants.volumetric_to_molar(c, params["rho"], params["molar_mass"])
+        return c
+
+
+class STMHeatCapacityModel(HeatCapacityModel):
     """Standard tunnelling model: c = (π²/6) P̄ k² T + phonons (physics.md §4.1)."""
 
     name_id = "stm_heat_capacity"
@@ -189,7 +213,7 @@ class STMHeatCapacityModel(GlassModel):
         return c
 
 
-class KKIHeatCapacityModel(GlassModel):
+class KKIHeatCapacityModel(HeatCapacityModel):
     """KKI soft-potential TLS of both types with f = N h(η) g(ξ), plus phonons (physics.md §3–4).
 
     The potential enters through its scales w, η_L, ξ_L (physics.md §1.1), fixed by default at the
@@ -207,16 +231,7 @@ class KKIHeatCapacityModel(GlassModel):
     name_id = "kki_heat_capacity"
     #: two-level systems only (fast, kT ≲ w/40) or the multilevel sum over every local potential
     multilevel: bool = False
-    physics_table = (
-        ParameterSpec("eta_c", "1", 0.5, (0.05, 5.0), r"\eta_c", "decay scale of h(η) (KKI eq. 4.12)"),
-        ParameterSpec("xi_c", "1", 0.5, (0.02, 5.0), r"\xi_c", "width of g(ξ) (KKI eq. 4.12)"),
-        ParameterSpec("log10_N", "log10(m^-3)", 27.0, (20.0, 30.0), r"\log_{10} N",
-                      "concentration of soft potentials N (KKI §4)"),
-        ParameterSpec("w", "K", 22.6, (1.0, 200.0), r"w", "energy scale w = C^(1/3) ε^(2/3) (KKI eq. 3.6)",
-                      vary=False),
-        ParameterSpec("eta_L", "1", 0.0442, (1e-3, 1.0), r"\eta_L", "scale of η (KKI eq. 3.7)", vary=False),
-        ParameterSpec("xi_L", "1", 0.2102, (1e-3, 3.0), r"\xi_L", "scale of ξ (physics.md §1.1)", vary=False),
-    )
+    physics_table = _KKI_ROWS
 
     def __init__(self, output: str = "J/(g K)", phonons: str = "debye", multilevel: bool = False, **kwargs):
         """``multilevel=True`` sums every local potential's six lowest levels (physics.md §4.1; valid to
@@ -247,7 +262,247 @@ class KKIHeatCapacityModel(GlassModel):
         return lmfit.models.update_param_vals(params, self.prefix, **kwargs)
 
 
-#: Every registered model class by its id.
-REGISTRY: dict[str, type[GlassModel]] = {cls.name_id: cls for cls in (STMHeatCapacityModel, KKIHeatCapacityModel)}
+_C_TLS = ParameterSpec("C", "1e-4", 3.0, (0.01, 100.0), r"C",
+                       "tunnelling strength C = P̄γ²/(ρv²), taken equal for both branches (physics.md §0, §8)",
+                       log_scale=True)
+_RAYLEIGH = ParameterSpec("log10_A_R", "log10(s^4 m^-1)", -43.0, (-50.0, -35.0), r"\log_{10} A_R",
+                          "Rayleigh-type plateau scattering l⁻¹ = A_R ω⁴ (physics.md §5.6)")
+_W_SPM = ParameterSpec("W", "K", 4.0, (0.3, 50.0), r"W",
+                       "soft-potential energy W: vibration scattering (πCω/v)(√2/12)(ħω/W)³ (physics.md §5.5)")
+_BOUNDARY = ParameterSpec("L", "m", 1e-2, (1e-6, 1.0), r"L", "boundary scattering length l⁻¹ = 1/L (physics.md §5.6)",
+                          log_scale=True)
+_CHI_ROWS = (
+    ParameterSpec("chi_1", "eV", 1.0, (1e-3, 100.0), r"\chi_1",
+                  "coupling of type-1 TLS to longitudinal strain per unit y (D_1 = χ_1 δy; KKI eq. 5.6)",
+                  log_scale=True),
+    ParameterSpec("chi_2", "eV", 1.0, (1e-3, 100.0), r"\chi_2",
+                  "coupling of type-2 TLS to longitudinal strain per unit y (D_2 = χ_2 δy; KKI eq. 5.6)",
+                  log_scale=True),
+    ParameterSpec("chi_t_ratio", "1", 1 / 1.64, (0.3, 1.0), r"\chi_t/\chi_l",
+                  "transverse/longitudinal coupling ratio (γ_l/γ_t = 1.44–1.84 for 18 glasses, physics.md §8)",
+                  vary=False),
+)
 
-__all__ = ["HEAT_UNITS", "REGISTRY", "GlassModel", "KKIHeatCapacityModel", "ParameterSpec", "STMHeatCapacityModel"]
+
+def _kki_material(params):
+    """(PotentialScales, KKIDistribution) from the shared KKI parameter values."""
+    scales = PotentialScales(w=params["w"] * constants.k_B, eta_L=params["eta_L"], xi_L=params["xi_L"])
+    return scales, KKIDistribution(params["eta_c"], params["xi_c"], 10.0 ** params["log10_N"])
+
+
+def _kki_coupling(branch, params):
+    """Σ_j χ_j² X_j(E) of one branch (physics.md §5.2), χ_t = ratio · χ_l."""
+    scales, dist = _kki_material(params)
+    ratio = 1.0 if branch == "l" else params["chi_t_ratio"]
+    chi_1, chi_2 = (ratio * params[k] * constants.eV for k in ("chi_1", "chi_2"))
+    return kki_coupling(scales, dist, chi_1, chi_2)
+
+
+class ConductivityModel(GlassModel):
+    """Thermal-conductivity models κ(T) [W m⁻¹ K⁻¹] (physics.md §6): the subclass's tunnelling-state
+    scattering ``tls_inverse_mfp(polarisation, ω, T, params)`` plus a plateau mechanism and boundary
+    scattering, combined per branch by Matthiessen's rule.
+
+    Parameters
+    ----------
+    plateau : {"rayleigh", "spm", "none"}
+        Rayleigh A_R ω⁴ (model-free) or the SPM's soft-vibration scattering with energy W.
+    boundary : bool
+        Add l⁻¹ = 1/L.
+    """
+
+    output = "W/(m K)"
+
+    def __init__(self, plateau: str = "rayleigh", boundary: bool = False, **kwargs):
+        if plateau not in ("rayleigh", "spm", "none"):
+            raise ValueError(f"plateau must be 'rayleigh', 'spm' or 'none', got {plateau!r}")
+        self.plateau, self.boundary = plateau, bool(boundary)
+        table = [*self.physics_table, _V_L, _V_T]
+        table += {"rayleigh": [_RAYLEIGH], "spm": [_W_SPM], "none": []}[plateau]
+        if self.boundary:
+            table.append(_BOUNDARY)
+        super().__init__(table, **kwargs)
+
+    def _evaluate(self, T, **params):
+        velocity = {"l": params["v_l"], "t": params["v_t"]}
+
+        def inverse_mfp(pol, omega, temps):
+            total = self.tls_inverse_mfp(pol, omega, temps, params)
+            if self.plateau == "rayleigh":
+                total = total + scattering.rayleigh_inverse_mfp(omega, 10.0 ** params["log10_A_R"])
+            elif self.plateau == "spm":
+                total = total + scattering.spm_vibration_inverse_mfp(omega, self.strength(pol, params),
+                                                                     velocity[pol], params["W"] * constants.k_B)
+            if self.boundary:
+                total = total + 1.0 / params["L"]
+            return total
+
+        return thermal_conductivity(np.asarray(T, float), inverse_mfp, params["v_l"], params["v_t"])
+
+
+class STMConductivityModel(ConductivityModel):
+    """Standard tunnelling model κ(T): resonant scattering (π ω C/v) tanh(ħω/2kT) per branch (physics.md §5.2, §6).
+
+    κ from the tunnelling states alone is Σ_α k³T²/(6πħ² C v_α): it fixes C·v_eff, not C and the
+    velocities separately — leave the velocities fixed at cited values or constrain them by priors.
+    """
+
+    name_id = "stm_conductivity"
+    physics_table = (_C_TLS,)
+    # closed form k³T²/(6πħ²C) Σ 1/v_α (physics.md §6); the smallest Rayleigh term changes it by < 1e-8
+    reference = ({"C": 3.0, "v_l": 5800.0, "v_t": 3750.0, "log10_A_R": -50.0}, 1.0, 0.02953413574194858)
+
+    def strength(self, pol, params):
+        return params["C"] * 1e-4
+
+    def tls_inverse_mfp(self, pol, omega, T, params):
+        v = params["v_l"] if pol == "l" else params["v_t"]
+        return scattering.resonant_inverse_mfp(omega, T, self.strength(pol, params), v)
+
+
+class KKIConductivityModel(ConductivityModel):
+    """KKI κ(T): resonant scattering by both TLS types with exact |x_ge|² and couplings χ_j (physics.md §5.2, §6).
+
+    Shares η_c, ξ_c, log10_N, w, η_L, ξ_L (and ρ, v_l, v_t) with :class:`KKIHeatCapacityModel` for joint fits.
+    With ``plateau="spm"`` the soft-vibration term uses the tunnelling strength of the TLS at kT = 0.1 w.
+    """
+
+    name_id = "kki_conductivity"
+    physics_table = (*_KKI_ROWS, *_CHI_ROWS, _RHO)
+
+    def _set_derived_hints(self):
+        self.set_param_hint("N", expr="10**log10_N")
+
+
+    def tls_inverse_mfp(self, pol, omega, T, params):
+        v = params["v_l"] if pol == "l" else params["v_t"]
+        return scattering.kki_resonant_inverse_mfp(omega, T, _kki_coupling(pol, params), params["rho"], v)
+
+    def deformation_potentials(self, params, T):
+        """(D_1, D_2) [eV] of the longitudinal coupling at u = kT: D_j = χ_j sqrt⟨δy_eff²⟩ (KKI eq. 5.6)."""
+        values = params.valuesdict() if hasattr(params, "valuesdict") else dict(params)
+        scales, dist = _kki_material(values)
+        sep = mean_separation(constants.k_B * np.asarray(T, float), scales, dist)
+        return values["chi_1"] * sep[0], values["chi_2"] * sep[1]
+
+    def strength(self, pol, params):
+        """C_α^KKI = Σ_j χ_j² X_j(E)/(ρ v_α²) at E = 0.1 w (physics.md §5.2)."""
+        v = params["v_l"] if pol == "l" else params["v_t"]
+        energy = 0.1 * params["w"] * constants.k_B
+        return float(_kki_coupling(pol, params)(np.array([energy]))[0]) / (params["rho"] * v**2)
+
+
+_P0_ROW = ParameterSpec("P0", "1e45 J^-1 m^-3", 1.0, (1e-4, 1e4), r"\bar P",
+                        "TLS density of states P̄ (STM convention, physics.md §0)", log_scale=True)
+_GAMMA_ROWS = (
+    ParameterSpec("gamma_l", "eV", 1.0, (0.01, 10.0), r"\gamma_l",
+                  "longitudinal deformation potential (physics.md §0)"),
+    ParameterSpec("gamma_t", "eV", 0.65, (0.01, 10.0), r"\gamma_t", "transverse deformation potential (physics.md §0)"),
+)
+ACOUSTIC_OUTPUTS = ("Q^-1", "1/m", "dB/m")
+
+
+class STMAcousticModel(GlassModel):
+    """Shared set-up of the STM ultrasonic models of ``f`` [Hz] and ``T`` [K] for one measured branch.
+
+    C_α = P̄ γ_α²/(ρ v_α²) of the measured branch and K_τ of all branches (physics.md §5.2–5.4) come
+    from P̄, γ_l, γ_t, ρ, v_l, v_t, shared with the other STM models.
+    """
+
+    independent = ("f", "T")
+    physics_table = (_P0_ROW, *_GAMMA_ROWS, _RHO, _V_L, _V_T)
+
+    def __init__(self, branch: str = "l", **kwargs):
+        if branch not in ("l", "t"):
+            raise ValueError(f"branch must be 'l' or 't', got {branch!r}")
+        self.branch = branch
+        super().__init__(list(self.physics_table), **kwargs)
+
+    def _strength(self, params):
+        gamma = params["gamma_" + self.branch] * constants.eV
+        v = params["v_" + self.branch]
+        c = params["P0"] * 1e45 * gamma**2 / (params["rho"] * v**2)
+        k_tau = scattering.relaxation_constant(params["gamma_l"] * constants.eV, params["gamma_t"] * constants.eV,
+                                               params["rho"], params["v_l"], params["v_t"])
+        return c, k_tau, v
+
+
+class STMAttenuationModel(STMAcousticModel):
+    """STM ultrasonic attenuation: resonant + one-phonon relaxation absorption (physics.md §5.2, §5.4).
+
+    ``output`` "Q^-1" (internal friction), "1/m" (energy attenuation l⁻¹) or "dB/m" (4.343 l⁻¹).
+    """
+
+    name_id = "stm_attenuation"
+
+    def __init__(self, branch: str = "l", output: str = "Q^-1", **kwargs):
+        if output not in ACOUSTIC_OUTPUTS:
+            raise ValueError(f"output must be one of {ACOUSTIC_OUTPUTS}, got {output!r}")
+        self.output = output
+        super().__init__(branch, **kwargs)
+
+    def _evaluate(self, f, T, **params):
+        omega = 2.0 * np.pi * np.asarray(f, float)
+        c, k_tau, v = self._strength(params)
+        inv = (scattering.resonant_inverse_mfp(omega, T, c, v)
+               + scattering.relaxation_inverse_mfp(omega, T, c, v, k_tau))
+        if self.output == "Q^-1":
+            return scattering.internal_friction(inv, omega, v)
+        return inv * (10.0 / np.log(10.0) if self.output == "dB/m" else 1.0)
+
+
+class STMVelocityModel(STMAcousticModel):
+    """STM relative sound-velocity change δv/v: resonant (digamma) + relaxation, plus an offset (physics.md §5.4)."""
+
+    name_id = "stm_velocity"
+    physics_table = (*STMAcousticModel.physics_table,
+                     ParameterSpec("dv0", "1", 0.0, (-1.0, 1.0), r"(\delta v/v)_0", "T-independent reference offset"))
+
+    def _evaluate(self, f, T, **params):
+        omega = 2.0 * np.pi * np.asarray(f, float)
+        c, k_tau, _ = self._strength(params)
+        return (scattering.resonant_velocity_shift(omega, T, c)
+                + scattering.relaxation_velocity_shift(omega, T, c, k_tau) + params["dv0"])
+
+
+class KKIAttenuationModel(GlassModel):
+    """KKI resonant ultrasonic attenuation of one branch, with exact |x_ge|² and couplings χ_j (physics.md §5.2).
+
+    Resonant absorption only: the KKI relaxation absorption needs the relaxation-time densities
+    p_j(τ|u) of the time-dependent-heat issue.  Shares every parameter name with
+    :class:`KKIConductivityModel`.  ``output`` as for :class:`STMAttenuationModel`.
+    """
+
+    name_id = "kki_attenuation"
+    independent = ("f", "T")
+    physics_table = (*_KKI_ROWS, *_CHI_ROWS, _RHO, _V_L, _V_T)
+
+    def __init__(self, branch: str = "l", output: str = "Q^-1", **kwargs):
+        if branch not in ("l", "t"):
+            raise ValueError(f"branch must be 'l' or 't', got {branch!r}")
+        if output not in ACOUSTIC_OUTPUTS:
+            raise ValueError(f"output must be one of {ACOUSTIC_OUTPUTS}, got {output!r}")
+        self.branch, self.output = branch, output
+        super().__init__(list(self.physics_table), **kwargs)
+
+    def _set_derived_hints(self):
+        self.set_param_hint("N", expr="10**log10_N")
+
+    def _evaluate(self, f, T, **params):
+        omega = 2.0 * np.pi * np.asarray(f, float)
+        v = params["v_" + self.branch]
+        coupling = _kki_coupling(self.branch, params)
+        inv = scattering.kki_resonant_inverse_mfp(omega, T, coupling, params["rho"], v)
+        if self.output == "Q^-1":
+            return scattering.internal_friction(inv, omega, v)
+        return inv * (10.0 / np.log(10.0) if self.output == "dB/m" else 1.0)
+
+
+#: Every registered model class by its id.
+REGISTRY: dict[str, type[GlassModel]] = {cls.name_id: cls for cls in (
+    STMHeatCapacityModel, KKIHeatCapacityModel, STMConductivityModel, KKIConductivityModel, STMAttenuationModel,
+    STMVelocityModel, KKIAttenuationModel)}
+
+__all__ = ["ACOUSTIC_OUTPUTS", "HEAT_UNITS", "REGISTRY", "ConductivityModel", "GlassModel", "HeatCapacityModel",
+           "KKIAttenuationModel", "KKIConductivityModel", "KKIHeatCapacityModel", "ParameterSpec",
+           "STMAttenuationModel", "STMConductivityModel", "STMHeatCapacityModel", "STMVelocityModel"]

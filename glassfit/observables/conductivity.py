@@ -1,0 +1,83 @@
+"""Thermal conductivity κ(T) from the phonon kinetic integral (physics.md §6), SI units.
+
+    κ(T) = Σ_α (k / (6π² v_α²)) (kT/ħ)³ ∫_0^∞ x⁴ eˣ/(eˣ − 1)² l_α(ω = kT x/ħ, T) dx      [W m⁻¹ K⁻¹]
+
+with l_α = 1/Σ_mechanisms l⁻¹ (Matthiessen's rule, physics.md §5.6) per polarisation α = l, t (the
+transverse branch counted twice).  The Debye cutoff is not imposed: below ~2 K the integrand has
+died out (e^(−x) x⁴ l) long before ħω_D.  The x-integral runs on fixed Gauss–Legendre panels
+(16 nodes × 7 panels on [0, 60]), exact to ≈ 1e-10 for the STM: κ = Σ_α k³T²/(6πħ² C_α v_α).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from glassfit import constants
+from glassfit._validate import finite_array, positive_scalar
+from glassfit.density import quadrature_for
+from glassfit.distributions import as_distribution
+from glassfit.observables.heat import U_TILDE_GRID
+from glassfit.potential import PotentialScales
+
+_K, _HBAR = constants.k_B, constants.hbar
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+_EDGES = np.array([0.0, 0.5, 2.0, 5.0, 10.0, 20.0, 35.0, 60.0])
+_X = (0.5 * (_EDGES[1:] + _EDGES[:-1])[:, None] + 0.5 * np.diff(_EDGES)[:, None] * _GL_X).ravel()
+_W = (0.5 * np.diff(_EDGES)[:, None] * _GL_W).ravel() * _X**4 * np.exp(-_X) / (-np.expm1(-_X)) ** 2
+
+POLARISATIONS = {"l": 1, "t": 2}     # branch multiplicity
+
+
+def thermal_conductivity(T, inverse_mfp, v_l, v_t):
+    """κ(T) [W m⁻¹ K⁻¹] for per-polarisation inverse mean free paths (physics.md §6).
+
+    ``inverse_mfp(polarisation, omega, T)`` returns the total l⁻¹ [1/m] of branch "l" or "t" for
+    arrays ω [rad/s] and T [K] of one shape (sum your mechanisms there: Matthiessen's rule).
+    """
+    T = finite_array("T", T)
+    if np.any(T <= 0):
+        raise ValueError("temperatures T must be > 0 K")
+    velocities = {"l": positive_scalar("v_l", v_l), "t": positive_scalar("v_t", v_t)}
+    kT = _K * T[..., None]
+    omega = kT * _X / _HBAR
+    T_nodes = np.broadcast_to(T[..., None], omega.shape)
+    kappa = np.zeros(T.shape)
+    for pol, multiplicity in POLARISATIONS.items():
+        inv = np.asarray(inverse_mfp(pol, omega, T_nodes), float)
+        if np.any(~np.isfinite(inv)) or np.any(inv <= 0):
+            raise ValueError(f"the inverse mean free path of branch {pol!r} must be finite and > 0")
+        v = velocities[pol]
+        kappa += multiplicity * _K / (6.0 * np.pi**2 * v**2) * (kT[..., 0] / _HBAR) ** 3 * np.sum(_W / inv, axis=-1)
+    return kappa
+
+
+def stm_conductivity(T, C_l, C_t, v_l, v_t):
+    """STM closed form κ = Σ_α k³ T²/(6π ħ² C_α v_α) [W m⁻¹ K⁻¹] (physics.md §6), pure resonant scattering."""
+    T = finite_array("T", T)
+    const = _K**3 / (6.0 * np.pi * _HBAR**2)
+    return const * T**2 * (1.0 / (C_l * v_l) + 2.0 / (C_t * v_t))
+
+
+def kki_coupling(scales, distribution, chi_1, chi_2, barrier_max=None):
+    """Σ_j χ_j² X_j(E) [J m⁻³] as a callable of E [J], for one polarisation (physics.md §5.2).
+
+    X_j is the |⟨g|y|e⟩|²-weighted TLS density of type j (:func:`glassfit.density.coupling_density`)
+    with positions in the scaled coordinate y, so χ_j is the coupling of type j to this branch's strain
+    per unit y, in J (χ per a0 times ℓ); the deformation potential of a TLS is then D = χ δy.
+    Interpolated in (ln E, ln X) on :data:`glassfit.observables.heat.U_TILDE_GRID`, flat outside it.
+    """
+    distribution = as_distribution(distribution)
+    in_y = PotentialScales(scales.w, scales.eta_L, scales.xi_L, length=1.0)
+    x1, x2 = quadrature_for(U_TILDE_GRID, barrier_max).coupling(in_y, distribution, "x_ge2")
+    log_u = np.log(U_TILDE_GRID)
+    spline = CubicSpline(log_u, np.log(np.maximum(chi_1**2 * x1 + chi_2**2 * x2, 1e-300)))
+    w = scales.w
+
+    def coupling(E):
+        return np.exp(spline(np.clip(np.log(E / w), log_u[0], log_u[-1])))
+
+    return coupling
+
+
+__all__ = ["POLARISATIONS", "kki_coupling", "stm_conductivity", "thermal_conductivity"]

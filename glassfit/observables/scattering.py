@@ -1,0 +1,190 @@
+"""Phonon scattering by tunnelling states and soft modes (physics.md §5), per polarisation, SI units.
+
+Inverse mean free paths l⁻¹ [1/m] (the energy attenuation; amplitude attenuation is l⁻¹/2,
+dB/m = 4.343 l⁻¹), internal friction Q⁻¹ = l⁻¹ v/ω, and relative velocity changes δv/v, all
+vectorised over angular frequency ω [rad/s] and temperature T [K] by broadcasting.
+
+STM tunnelling strength C_α = P̄ γ_α²/(ρ v_α²) (physics.md §0), one-phonon relaxation constant
+K_τ = (γ_l²/v_l⁵ + 2γ_t²/v_t⁵)/(2π ρ ħ⁴) [J⁻³ s⁻¹] (§5.3).  The KKI forms replace γ²(Δ0/E)² by
+χ²|x_ge|² of the exact eigenvectors (§5.1): χ [J per unit x, x in units of a0] is the linear coupling
+of the soft mode to strain, and the deformation potential of a TLS is D = χ δx = 2γ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import digamma
+
+from glassfit import constants
+from glassfit._validate import finite_array, positive_scalar
+
+_K, _HBAR = constants.k_B, constants.hbar
+
+# Gauss–Legendre nodes in x = E/kT on [0, 40] and in u = (Δ0/E)² on (1e-30, 1)
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+
+
+def _panels(edges):
+    edges = np.asarray(edges, float)
+    half = 0.5 * np.diff(edges)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    return (mid[:, None] + half[:, None] * _GL_X).ravel(), (half[:, None] * _GL_W).ravel()
+
+
+_X_E, _W_E = _panels([0.0, 1.0, 3.0, 7.0, 15.0, 40.0])
+
+
+def _u_measure():
+    """Nodes u = (Δ0/E)² ∈ (1e-30, 1) and weights of the measure sqrt(1 − u) du/(2u).
+
+    ln u on (1e-30, 1/2); u = 1 − s² on (1/2, 1), which removes the square-root end point.
+    """
+    ln_u, w_ln = _panels(np.linspace(np.log(1e-30), np.log(0.5), 25))
+    u_low = np.exp(ln_u)
+    s, w_s = _panels([0.0, np.sqrt(0.5)])
+    u_high = 1.0 - s**2
+    return (np.concatenate([u_low, u_high]),
+            np.concatenate([w_ln * np.sqrt(1.0 - u_low) / 2.0, w_s * s**2 / u_high]))
+
+
+_U, _W_U = _u_measure()
+
+
+def _omega_T(omega, T):
+    omega = finite_array("omega", omega)
+    T = finite_array("T", T)
+    if np.any(omega <= 0):
+        raise ValueError("angular frequencies omega must be > 0 rad/s")
+    if np.any(T <= 0):
+        raise ValueError("temperatures T must be > 0 K")
+    return np.broadcast_arrays(omega, T)
+
+
+def relaxation_constant(gamma_l, gamma_t, rho, v_l, v_t):
+    """K_τ = (γ_l²/v_l⁵ + 2γ_t²/v_t⁵)/(2π ρ ħ⁴) [J⁻³ s⁻¹]; γ in J, ρ in kg/m³, v in m/s (physics.md §5.3).
+
+    Then τ⁻¹ = K_τ Δ0² E coth(E/2kT); a-SiO2 (γ_l = 1.0 eV, γ_t = 0.65 eV) gives
+    τ_min(E = kT) = 9.1 ns × (1 K/T)³.
+    """
+    rho, v_l, v_t = (positive_scalar(n, x) for n, x in (("rho", rho), ("v_l", v_l), ("v_t", v_t)))
+    return (gamma_l**2 / v_l**5 + 2.0 * gamma_t**2 / v_t**5) / (2.0 * np.pi * rho * _HBAR**4)
+
+
+def relaxation_rate(E, delta0, T, K_tau):
+    """One-phonon relaxation rate τ⁻¹ = K_τ Δ0² E coth(E/2kT) [1/s] (Jäckle 1972; physics.md §5.3); E, Δ0 in J."""
+    E = np.asarray(E, float)
+    return K_tau * np.asarray(delta0, float) ** 2 * E / np.tanh(E / (2.0 * _K * np.asarray(T, float)))
+
+
+def kki_relaxation_rate(u, x_ge2, T, chi_l, chi_t, rho, v_l, v_t):
+    """Exact-eigenvector one-phonon rate τ⁻¹ = (u³ coth(u/2kT)/(2πρħ⁴)) Σ_α m_α χ_α² |x_ge|²/v_α⁵ [1/s].
+
+    physics.md §7.2 (production form of §5.3, γ_α² Δ0²/E² → χ_α² |x_ge|²; m_l = 1, m_t = 2); u in J,
+    |x_ge|² in the unit of length χ is defined per (y or a0), χ in J per that unit, ρ in kg/m³, v in m/s.
+    """
+    u = np.asarray(u, float)
+    rate = (chi_l**2 / v_l**5 + 2.0 * chi_t**2 / v_t**5) * np.asarray(x_ge2, float) / (2.0 * np.pi * rho * _HBAR**4)
+    return rate * u**3 / np.tanh(u / (2.0 * _K * np.asarray(T, float)))
+
+
+def resonant_inverse_mfp(omega, T, C, v):
+    """STM resonant l⁻¹ = (π ω C/v) tanh(ħω/2kT) [1/m] (Hunklinger & Arnold 1976; physics.md §5.2)."""
+    omega, T = _omega_T(omega, T)
+    return np.pi * omega * C / v * np.tanh(_HBAR * omega / (2.0 * _K * T))
+
+
+def kki_resonant_inverse_mfp(omega, T, coupling, rho, v):
+    """KKI resonant l⁻¹ = (π ω/(ρ v³)) tanh(ħω/2kT) Σ_j χ_j² Σ_TLS |x_ge|² δ(ħω − u_j) [1/m] (physics.md §5.2).
+
+    ``coupling(E)`` [J m⁻³] returns Σ_j χ_j² X_j(E) for energies E [J], with X_j the |x_ge|²-weighted
+    density of :func:`glassfit.density.coupling_density` (a0²/(J m³)) and χ_j in J per a0.
+    """
+    omega, T = _omega_T(omega, T)
+    tanh = np.tanh(_HBAR * omega / (2.0 * _K * T))
+    return np.pi * omega / (rho * v**3) * tanh * coupling(_HBAR * omega)
+
+
+def _relaxation_integrals(omega, T, K_tau):
+    """(∫∫ absorption kernel, ∫∫ velocity kernel) of the STM relaxation (physics.md §5.4), per unit C/kT.
+
+    With r² = u = (Δ0/E)², P dE dΔ0 = P̄ du dE/(2u sqrt(1 − u)), (Δ/E)² = 1 − u and τ = τ_min(E)/u:
+        A = ∫ dE sech²(E/2kT) ∫ du sqrt(1 − u)/(2u) · ωτ/(1 + ω²τ²)
+        V = ∫ dE sech²(E/2kT) ∫ du sqrt(1 − u)/(2u) · 1/(1 + ω²τ²)
+    in units of kT.  Returns arrays broadcast like ω and T.
+    """
+    kT = _K * T[..., None, None]
+    E = _X_E[:, None] * kT
+    u = _U
+    tau_min = np.tanh(E / (2.0 * kT)) / (K_tau * E**3)
+    wt = omega[..., None, None] * tau_min / u                     # ωτ
+    weight = (_W_E[:, None] / np.cosh(_X_E[:, None] / 2.0) ** 2) * _W_U
+    absorb = np.sum(weight * wt / (1.0 + wt**2), axis=(-2, -1))
+    velocity = np.sum(weight / (1.0 + wt**2), axis=(-2, -1))
+    return absorb, velocity
+
+
+def relaxation_internal_friction(omega, T, C, K_tau):
+    """STM relaxation Q⁻¹ (physics.md §5.4); plateau π C/2 for ωτ_min ≪ 1, (π⁴/12) C K_τ (kT)³/ω for ωτ_min ≫ 1."""
+    omega, T = _omega_T(omega, T)
+    return C * _relaxation_integrals(omega, T, K_tau)[0]
+
+
+def relaxation_inverse_mfp(omega, T, C, v, K_tau):
+    """STM relaxation l⁻¹ = Q⁻¹ ω/v [1/m] (physics.md §5.4)."""
+    omega, T = _omega_T(omega, T)
+    return relaxation_internal_friction(omega, T, C, K_tau) * omega / v
+
+
+def relaxation_velocity_shift(omega, T, C, K_tau):
+    """STM relaxational δv/v = −(C/2) V (physics.md §5.4); slope −(3/2) C per ln T while ωτ_min ≪ 1.
+
+    Defined up to a T-independent constant (the u-integral is cut at (Δ0/E)² = 1e-30).
+    """
+    omega, T = _omega_T(omega, T)
+    return -0.5 * C * _relaxation_integrals(omega, T, K_tau)[1]
+
+
+def resonant_velocity_shift(omega, T, C):
+    """Resonant δv/v = C [Re ψ(½ + ħω/(2πi kT)) − ln(ħω/kT)] (+ const) (physics.md §5.4); → C ln T for kT ≫ ħω."""
+    omega, T = _omega_T(omega, T)
+    y = _HBAR * omega / (_K * T)
+    return C * (np.real(digamma(0.5 + y / (2j * np.pi))) - np.log(y))
+
+
+def spm_vibration_inverse_mfp(omega, C, v, W):
+    """SPM resonant scattering by soft quasi-harmonic vibrations, (π C ω/v)(√2/12)(ħω/W)³ [1/m] (physics.md §5.5)."""
+    omega = finite_array("omega", omega)
+    return np.pi * C * omega / v * (np.sqrt(2.0) / 12.0) * (_HBAR * omega / W) ** 3
+
+
+def spm_activated_internal_friction(omega, T, C, W, tau0=1e-13):
+    """SPM thermally activated relaxation, Q⁻¹ = π C (kT/W)^(3/4) ln^(−1/4)(1/ωτ0) (physics.md §5.5); W in J."""
+    omega, T = _omega_T(omega, T)
+    return np.pi * C * (_K * T / W) ** 0.75 * np.log(1.0 / (omega * tau0)) ** -0.25
+
+
+def rayleigh_inverse_mfp(omega, A_R):
+    """Rayleigh-type l⁻¹ = A_R ω⁴ [1/m], A_R in s⁴/m (physics.md §5.6)."""
+    return A_R * finite_array("omega", omega) ** 4
+
+
+def internal_friction(inverse_mfp, omega, v):
+    """Q⁻¹ = l⁻¹ v/ω."""
+    return np.asarray(inverse_mfp, float) * v / np.asarray(omega, float)
+
+
+__all__ = [
+    "internal_friction",
+    "kki_relaxation_rate",
+    "kki_resonant_inverse_mfp",
+    "rayleigh_inverse_mfp",
+    "relaxation_constant",
+    "relaxation_internal_friction",
+    "relaxation_inverse_mfp",
+    "relaxation_rate",
+    "relaxation_velocity_shift",
+    "resonant_inverse_mfp",
+    "resonant_velocity_shift",
+    "spm_activated_internal_friction",
+    "spm_vibration_inverse_mfp",
+]

@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from glassfit import constants
+from glassfit.observables import scattering as sc
+from glassfit.observables.conductivity import stm_conductivity, thermal_conductivity
+
+K, HBAR, EV = constants.k_B, constants.hbar, constants.eV
+C, V = 3e-4, 3750.0
+K_TAU = sc.relaxation_constant(1.0 * EV, 0.65 * EV, 2200.0, 5800.0, 3750.0)
+
+
+def tau_min(T):
+    return np.tanh(0.5) / (K_TAU * (K * T) ** 3)
+
+
+def test_relaxation_time_of_silica():
+    # physics.md §5.3: τ_min(E = kT) = 9.1 ns × (1 K/T)³ for a-SiO2 (γ_l = 1.0 eV, γ_t = 0.65 eV)
+    assert tau_min(1.0) == pytest.approx(9.1e-9, rel=0.01)
+    assert 1 / sc.relaxation_rate(K * 0.5, K * 0.5, 0.5, K_TAU) == pytest.approx(tau_min(0.5), rel=1e-12)
+
+
+def test_resonant_limits():
+    # physics.md §9 item 16
+    T = 0.01
+    omega = np.array([2e11, 4e11])                      # ħω ≫ kT: l⁻¹ ∝ ω
+    l_inv = sc.resonant_inverse_mfp(omega, T, C, V)
+    assert l_inv[1] / l_inv[0] == pytest.approx(2.0, rel=1e-9)
+    omega = 2 * np.pi * 1e6                             # ħω ≪ kT: → π C ħ ω²/(2 v k T)
+    assert sc.resonant_inverse_mfp(omega, 1.0, C, V) == pytest.approx(np.pi * C * HBAR * omega**2 / (2 * V * K),
+                                                                      rel=1e-8)
+
+
+def test_relaxation_limits():
+    # physics.md §9 item 17: plateau Q⁻¹ = πC/2 (1.566/1.5708 at ωτ_min = 7e-6); low T: (π⁴/12) C K_τ (kT)³/ω
+    T = 2.0
+    omega = 7e-6 / tau_min(T)
+    assert sc.relaxation_internal_friction(omega, T, C, K_TAU) / C == pytest.approx(1.566, abs=1e-3)
+    T = np.array([0.01, 0.02])
+    omega = 2 * np.pi * 1e9
+    low = (np.pi**4 / 12) * C * K_TAU * (K * T) ** 3 / omega
+    np.testing.assert_allclose(sc.relaxation_internal_friction(omega, T, C, K_TAU), low, rtol=1e-6)
+    np.testing.assert_allclose(sc.relaxation_inverse_mfp(omega, T, C, V, K_TAU), low * omega / V, rtol=1e-6)
+
+
+def test_velocity_slopes():
+    # physics.md §9 item 18: +C per ln T (resonant, kT ≫ ħω), −(3/2) C (relaxation, ωτ_min ≪ 1), net −C/2
+    omega = 2 * np.pi * 1e3
+    T = np.array([1.5, 2.0])
+    d_lnT = np.log(T[1] / T[0])
+    res = np.diff(sc.resonant_velocity_shift(omega, T, C))[0] / d_lnT
+    rel = np.diff(sc.relaxation_velocity_shift(omega, T, C, K_TAU))[0] / d_lnT
+    assert res / C == pytest.approx(1.0, abs=1e-6)
+    assert rel / C == pytest.approx(-1.5, abs=0.01)
+    assert (res + rel) / C == pytest.approx(-0.5, abs=0.01)
+
+
+def test_digamma_velocity_against_principal_value():
+    # δv/v(T2) − δv/v(T1) = −C [P∫ tanh(E/2kT2) E/(E² − (ħω)²) dE − (same at T1)]  (physics.md §5.4)
+    omega = 2 * np.pi * 1e9
+    e0 = HBAR * omega
+    T1, T2 = 0.02, 0.08
+
+    def pv(T):
+        def f(E):
+            return np.tanh(E / (2 * K * T)) * E / (E + e0)          # quad's Cauchy weight supplies 1/(E − e0)
+        head = quad(f, 0, 4 * e0, weight="cauchy", wvar=e0, epsabs=0, epsrel=1e-12, limit=400)[0]
+        tail = quad(lambda E: np.tanh(E / (2 * K * T)) * E / (E * E - e0 * e0), 4 * e0, 2000 * K * T2,
+                    epsrel=1e-12, limit=400)[0]
+        return head + tail + np.log(2000 * K * T2)                     # the same upper limit for both T
+    expected = -C * (pv(T2) - pv(T1))
+    got = np.diff(sc.resonant_velocity_shift(omega, np.array([T1, T2]), C))[0]
+    assert got == pytest.approx(expected, abs=1e-5 * C)
+
+
+def test_spm_terms():
+    omega = np.array([1e11, 2e11])
+    W = 4.0 * K
+    vib = sc.spm_vibration_inverse_mfp(omega, C, V, W)
+    np.testing.assert_allclose(vib, 0.943 * np.pi * C * omega / V * (HBAR * omega / (2 * W)) ** 3, rtol=1e-3)
+    # activated relaxation exceeds the TLS plateau above kT = 2^(−4/3) L^(1/3) W, L = ln(1/ωτ0)
+    omega, tau0 = 2 * np.pi * 1e4, 1e-13
+    L = np.log(1 / (omega * tau0))
+    T_cross = 2 ** (-4 / 3) * L ** (1 / 3) * W / K
+    assert sc.spm_activated_internal_friction(omega, T_cross, C, W, tau0) == pytest.approx(np.pi * C / 2, rel=1e-12)
+    assert sc.rayleigh_inverse_mfp(2.0, 3.0) == pytest.approx(48.0)
+    assert sc.internal_friction(2.0, 4.0, 1000.0) == pytest.approx(500.0)
+
+
+def test_stm_conductivity_identity_and_t_squared():
+    # physics.md §9 item 15: the kinetic integral gives the closed form to 1e-6; κ ∝ T² exactly
+    T = np.geomspace(0.03, 3.0, 9)
+    c_pol = {"l": 2.5e-4, "t": 3.5e-4}
+    v_pol = {"l": 5800.0, "t": 3750.0}
+    kappa = thermal_conductivity(T, lambda p, w, t: sc.resonant_inverse_mfp(w, t, c_pol[p], v_pol[p]), 5800.0, 3750.0)
+    np.testing.assert_allclose(kappa, stm_conductivity(T, 2.5e-4, 3.5e-4, 5800.0, 3750.0), rtol=1e-6)
+    np.testing.assert_allclose(kappa / T**2, kappa[0] / T[0] ** 2, rtol=1e-12)
+    # physics.md §6 example: a-SiO2, C = 3e-4: κ/T² = 0.030 W m⁻¹ K⁻³; prefactor k³/(6πħ²) = 0.0125544
+    assert stm_conductivity(1.0, 3e-4, 3e-4, 5800.0, 3750.0) == pytest.approx(0.0295, abs=5e-4)
+    assert K**3 / (6 * np.pi * HBAR**2) == pytest.approx(0.0125544, rel=1e-5)
+
+
+def test_matthiessen_boundary_limit():
+    # boundary scattering alone: l = L for every phonon → κ = (1/3) C_ph v L with the Debye C_ph
+    L = 1e-3
+    T = np.array([0.1, 0.5])
+    kappa = thermal_conductivity(T, lambda p, w, t: np.full(w.shape, 1 / L), 5800.0, 3750.0)
+    c_ph = 2 * np.pi**2 * K**4 * T**3 / (15 * HBAR**3)
+    np.testing.assert_allclose(kappa, c_ph * L / 3 * (1 / 5800.0**2 + 2 / 3750.0**2), rtol=1e-9)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="omega"):
+        sc.resonant_inverse_mfp(-1.0, 1.0, C, V)
+    with pytest.raises(ValueError, match="T must"):
+        sc.resonant_inverse_mfp(1.0, 0.0, C, V)
+    with pytest.raises(ValueError, match="v_t"):
+        thermal_conductivity([1.0], lambda p, w, t: np.ones(w.shape), 5800.0, -1.0)
+    with pytest.raises(ValueError, match="branch"):
+        thermal_conductivity([1.0], lambda p, w, t: np.zeros(w.shape), 5800.0, 3750.0)
