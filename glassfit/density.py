@@ -277,7 +277,9 @@ def mean_separation(u, scales, distribution, barrier_max=None):
     n = tls_density(u, in_y, distribution, barrier_max)
     x_ge2 = coupling_density(u, in_y, distribution, "x_ge2", barrier_max)
     dx2 = coupling_density(u, in_y, distribution, "dx2", barrier_max)
-    return tuple(np.sqrt((d + 4.0 * x) / m) for m, x, d in zip(n, x_ge2, dx2, strict=True))
+    # NaN where a type has no two-level states at that energy
+    return tuple(np.sqrt(np.divide(d + 4.0 * x, m, out=np.full(m.shape, np.nan), where=m > 0))
+                 for m, x, d in zip(n, x_ge2, dx2, strict=True))
 
 
 __all__ = ["A_B_TAIL", "U_TILDE_MAX", "U_TILDE_MIN", "IsoEnergyQuadrature", "TypeNodes", "coupling_density",

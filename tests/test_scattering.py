@@ -119,3 +119,39 @@ def test_bad_inputs():
         thermal_conductivity([1.0], lambda p, w, t: np.ones(w.shape), 5800.0, -1.0)
     with pytest.raises(ValueError, match="branch"):
         thermal_conductivity([1.0], lambda p, w, t: np.zeros(w.shape), 5800.0, 3750.0)
+
+
+def test_kki_resonant_reduces_to_the_stm_form():
+    # Σ_j χ_j² X_j(E) = P̄ γ² (constant) is the STM: l⁻¹ = (π ω/(ρ v³)) tanh · P̄γ² = (π ω C/v) tanh
+    P, gamma, rho = 1e45, 1.0 * EV, 2200.0
+    omega, T = np.geomspace(1e8, 1e12, 5), 0.3
+    kki = sc.kki_resonant_inverse_mfp(omega, T, lambda E: np.full(np.shape(E), P * gamma**2), rho, V)
+    np.testing.assert_allclose(kki, sc.resonant_inverse_mfp(omega, T, P * gamma**2 / (rho * V**2), V), rtol=1e-13)
+
+
+def test_exact_eigenvector_rate_reduces_to_the_stm_rate():
+    # χ_α² |x_ge|² = γ_α² (Δ0/E)² turns the exact-eigenvector rate into K_τ Δ0² E coth(E/2kT)
+    E, delta0, T = 2e-23, 1e-23, 0.5
+    g_l, g_t, rho, v_l, v_t = 1.0 * EV, 0.65 * EV, 2200.0, 5800.0, 3750.0
+    ratio2 = (delta0 / E) ** 2
+    exact = sc.kki_relaxation_rate(E, ratio2, T, g_l, g_t, rho, v_l, v_t)
+    stm = sc.relaxation_rate(E, delta0, T, sc.relaxation_constant(g_l, g_t, rho, v_l, v_t))
+    assert exact == pytest.approx(stm, rel=1e-13)
+
+
+def test_kki_conductivity_against_direct_quadrature():
+    # the model's fixed-panel kinetic integral of the interpolated coupling vs adaptive quad of fresh nodes
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from conductivity import reference_kappa
+
+    from glassfit.models import KKIConductivityModel
+
+    model = KKIConductivityModel(plateau="rayleigh")
+    params = model.make_params(chi_1=dict(value=3.0), chi_2=dict(value=2.0), log10_A_R=dict(value=-41.0),
+                               rho=dict(value=1200.0), v_l=dict(value=3000.0), v_t=dict(value=1500.0))
+    T = np.array([0.1, 0.4])
+    ref = [reference_kappa(t, params.valuesdict()) for t in T]
+    np.testing.assert_allclose(model.eval(params, T=T), ref, rtol=1e-4)
