@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from common import report_against_reference
 from scipy.integrate import quad
 
 from glassfit import constants
@@ -60,17 +61,8 @@ def main():
         fast = model.eval(params, T=T)
     t_fast = (time.perf_counter() - t0) / reps
 
-    sub = np.arange(0, 50, 10)
     values = params.valuesdict()
-    t0 = time.perf_counter()
-    ref = np.array([reference_kappa(t, values) for t in T[sub]])
-    t_ref = (time.perf_counter() - t0) * 50 / len(sub)
-    err = np.max(np.abs(fast[sub] / ref - 1))
-    print(f"KKI κ(T), 50 temperatures:            {t_fast * 1e3:8.2f} ms / evaluation   (target ≤ 20 ms)")
-    print(f"direct nested-quadrature reference:  {t_ref:8.1f} s  (measured on {len(sub)} T, scaled to 50)")
-    print(f"speed-up:                             {t_ref / t_fast:8.0f} ×   (target ≥ 50 ×)")
-    print(f"max relative difference:              {err:8.1e}     (target ≤ 1e-3)")
-
+    report_against_reference("KKI κ(T)", fast, t_fast, lambda t: reference_kappa(t, values), T, 10, 20, 50)
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from common import report_against_reference
 from scipy.integrate import quad
 
 from glassfit import constants
@@ -67,17 +68,8 @@ def main():
         fast = kki_tls_heat_capacity(T, pot, KKIDistribution(0.8, 1.2 + 1e-9 * i, 1e27))
     t_fast = (time.perf_counter() - t0) / reps
 
-    sub = np.arange(0, 100, 10)
-    t0 = time.perf_counter()
-    ref = np.array([reference_tls_heat_capacity(t, pot, dist) for t in T[sub]])
-    t_ref = (time.perf_counter() - t0) * 100 / len(sub)
-    err = np.max(np.abs(fast[sub] / ref - 1))
-
-    print(f"KKI c_TLS(T), 100 temperatures:      {t_fast * 1e3:8.2f} ms / evaluation   (target ≤ 2 ms)")
-    print(f"nested-quadrature reference, 100 T: {t_ref:8.1f} s  (measured on {len(sub)} T, scaled)")
-    print(f"speed-up:                            {t_ref / t_fast:8.0f} ×   (target ≥ 100 ×)")
-    print(f"max relative difference:             {err:8.1e}     (target ≤ 1e-3)")
-
+    report_against_reference("KKI c_TLS(T)", fast, t_fast, lambda t: reference_tls_heat_capacity(t, pot, dist),
+                             T, 10, 2, 100)
 
 if __name__ == "__main__":
     main()

@@ -465,44 +465,99 @@ class STMVelocityModel(STMAcousticModel):
                 + scattering.relaxation_velocity_shift(omega, T, c, k_tau) + params["dv0"])
 
 
-class KKIAttenuationModel(GlassModel):
-    """KKI resonant ultrasonic attenuation of one branch, with exact |x_ge|² and couplings χ_j (physics.md §5.2).
+def _kki_chi(params):
+    """{"l": (χ_1, χ_2), "t": ratio·(χ_1, χ_2)} in J per unit y."""
+    chi_l = (params["chi_1"] * constants.eV, params["chi_2"] * constants.eV)
+    return {"l": chi_l, "t": tuple(params["chi_t_ratio"] * c for c in chi_l)}
 
-    Resonant absorption only: the KKI relaxation absorption needs the relaxation-time densities
-    p_j(τ|u) of the time-dependent-heat issue.  Shares every parameter name with
-    :class:`KKIConductivityModel`.  ``output`` as for :class:`STMAttenuationModel`.
+
+class KKIAcousticModel(GlassModel):
+    """Shared set-up of the KKI ultrasonic models of ``f`` [Hz] and ``T`` [K] for one measured branch.
+
+    Every parameter name is shared with :class:`KKIConductivityModel` (and the KKI rows with
+    :class:`KKIHeatCapacityModel`), so joint fits tie them.
     """
 
-    name_id = "kki_attenuation"
     independent = ("f", "T")
     physics_table = (*_KKI_ROWS, *_CHI_ROWS, _RHO, _V_L, _V_T)
 
-    def __init__(self, branch: str = "l", output: str = "Q^-1", **kwargs):
+    def __init__(self, branch: str = "l", **kwargs):
         if branch not in ("l", "t"):
             raise ValueError(f"branch must be 'l' or 't', got {branch!r}")
-        if output not in ACOUSTIC_OUTPUTS:
-            raise ValueError(f"output must be one of {ACOUSTIC_OUTPUTS}, got {output!r}")
-        self.branch, self.output = branch, output
+        self.branch = branch
         super().__init__(list(self.physics_table), **kwargs)
 
     def _set_derived_hints(self):
         self.set_param_hint("N", expr="10**log10_N")
 
+
+class KKIAttenuationModel(KKIAcousticModel):
+    """KKI ultrasonic attenuation of one branch: resonant absorption plus one-phonon relaxation, TLS by
+    TLS with exact |x_ge|², (x_ee − x_gg)² and couplings χ_j (physics.md §5.2, §5.4).
+
+    ``output`` "Q^-1", "1/m" or "dB/m"; ``relaxation=False`` keeps the resonant part alone.
+    """
+
+    name_id = "kki_attenuation"
+
+    def __init__(self, branch: str = "l", output: str = "Q^-1", relaxation: bool = True, **kwargs):
+        if output not in ACOUSTIC_OUTPUTS:
+            raise ValueError(f"output must be one of {ACOUSTIC_OUTPUTS}, got {output!r}")
+        self.output, self.relaxation = output, bool(relaxation)
+        super().__init__(branch, **kwargs)
+
     def _evaluate(self, f, T, **params):
         omega = 2.0 * np.pi * np.asarray(f, float)
         v = params["v_" + self.branch]
-        coupling = _kki_coupling(self.branch, params)
-        inv = scattering.kki_resonant_inverse_mfp(omega, T, coupling, params["rho"], v)
+        inv = scattering.kki_resonant_inverse_mfp(omega, T, _kki_coupling(self.branch, params), params["rho"], v)
+        if self.relaxation:
+            scales, dist = _kki_material(params)
+            q_rel = scattering.kki_relaxation(omega, T, scales, dist, _kki_chi(params), params["rho"], params["v_l"],
+                                              params["v_t"], self.branch)[0]
+            inv = inv + q_rel * omega / v
         if self.output == "Q^-1":
             return scattering.internal_friction(inv, omega, v)
         return inv * (10.0 / np.log(10.0) if self.output == "dB/m" else 1.0)
 
 
+class KKIVelocityModel(KKIAcousticModel):
+    """KKI relative sound-velocity change of one branch: the resonant principal-value integral with the
+    exact energy-dependent coupling plus TLS-by-TLS relaxation, plus an offset (physics.md §5.4)."""
+
+    name_id = "kki_velocity"
+    physics_table = (*KKIAcousticModel.physics_table,
+                     ParameterSpec("dv0", "1", 0.0, (-1.0, 1.0), r"(\delta v/v)_0", "T-independent reference offset"))
+
+    def _evaluate(self, f, T, **params):
+        omega = 2.0 * np.pi * np.asarray(f, float)
+        v = params["v_" + self.branch]
+        scales, dist = _kki_material(params)
+        resonant = scattering.kki_resonant_velocity_shift(omega, T, _kki_coupling(self.branch, params), params["rho"],
+                                                          v, e_max=0.8 * scales.w)
+        relax = scattering.kki_relaxation(omega, T, scales, dist, _kki_chi(params), params["rho"], params["v_l"],
+                                          params["v_t"], self.branch)[1]
+        return resonant + relax + params["dv0"]
+
+
 #: Every registered model class by its id.
 REGISTRY: dict[str, type[GlassModel]] = {cls.name_id: cls for cls in (
     STMHeatCapacityModel, KKIHeatCapacityModel, STMConductivityModel, KKIConductivityModel, STMAttenuationModel,
-    STMVelocityModel, KKIAttenuationModel)}
+    STMVelocityModel, KKIAttenuationModel, KKIVelocityModel)}
 
-__all__ = ["ACOUSTIC_OUTPUTS", "HEAT_UNITS", "REGISTRY", "ConductivityModel", "GlassModel", "HeatCapacityModel",
-           "KKIAttenuationModel", "KKIConductivityModel", "KKIHeatCapacityModel", "ParameterSpec",
-           "STMAttenuationModel", "STMConductivityModel", "STMHeatCapacityModel", "STMVelocityModel"]
+__all__ = [
+    "ACOUSTIC_OUTPUTS",
+    "HEAT_UNITS",
+    "REGISTRY",
+    "ConductivityModel",
+    "GlassModel",
+    "HeatCapacityModel",
+    "KKIAttenuationModel",
+    "KKIConductivityModel",
+    "KKIHeatCapacityModel",
+    "KKIVelocityModel",
+    "ParameterSpec",
+    "STMAttenuationModel",
+    "STMConductivityModel",
+    "STMHeatCapacityModel",
+    "STMVelocityModel",
+]

@@ -155,3 +155,57 @@ def test_kki_conductivity_against_direct_quadrature():
     T = np.array([0.1, 0.4])
     ref = [reference_kappa(t, params.valuesdict()) for t in T]
     np.testing.assert_allclose(model.eval(params, T=T), ref, rtol=1e-4)
+
+
+def test_kki_resonant_velocity_with_constant_coupling_is_the_digamma_form():
+    # S(E) = P̄γ² constant: the KKI principal-value integral must reproduce C ΔRe ψ between temperatures
+    P, gamma, rho = 1e45, 1.0 * EV, 2200.0
+    c = P * gamma**2 / (rho * V**2)
+    omega = 2 * np.pi * np.array([1e6, 1e9])
+    T = np.array([0.02, 0.08])
+    for w in omega:
+        kki = sc.kki_resonant_velocity_shift(w, T, lambda E: np.full(np.shape(E), P * gamma**2), rho, V,
+                                             e_max=3000 * K * T[-1])
+        dig = sc.resonant_velocity_shift(w, T, c)
+        assert np.diff(kki)[0] == pytest.approx(np.diff(dig)[0], abs=1e-6 * c)
+
+
+def _kki_material():
+    from glassfit.distributions import KKIDistribution
+    from glassfit.potential import PotentialScales
+
+    chi = {"l": (3 * EV, 2 * EV), "t": (1.8 * EV, 1.2 * EV)}
+    return PotentialScales(22.6 * K, 0.0442, 0.2102, 1.0), KKIDistribution(0.8, 1.2, 1e27), chi
+
+
+def test_kki_relaxation_against_direct_quadrature():
+    # adaptive quad over E with a fresh iso-energy quadrature at each energy (no grid, no spline)
+    from glassfit.density import IsoEnergyQuadrature
+
+    scales, dist, chi = _kki_material()
+    rho, v_l, v_t = 1200.0, 3000.0, 1500.0
+    for f, T in ((1e6, 0.1), (1e9, 0.05)):
+        omega = 2 * np.pi * f
+
+        def integrand(x, T=T, omega=omega):
+            u = x * K * T
+            q = IsoEnergyQuadrature([u / scales.w])
+            total = 0.0
+            for j, nodes in enumerate((q.type1, q.type2)):
+                dens = nodes.weight * dist(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta) \
+                    * scales.eta_L * scales.xi_L / scales.w
+                rate = sc.kki_relaxation_rate(u, nodes.x_ge2, T, chi["l"][j], chi["t"][j], rho, v_l, v_t)
+                total += np.sum(dens * chi["l"][j] ** 2 * nodes.dx2 / 4 * omega * rate / (rate**2 + omega**2))
+            return total / np.cosh(x / 2) ** 2
+
+        ref = quad(integrand, 1e-4, 40, epsrel=1e-6, limit=200)[0] / (rho * v_l**2)
+        got = sc.kki_relaxation(omega, T, scales, dist, chi, rho, v_l, v_t)[0]
+        assert got == pytest.approx(ref, rel=2e-3)
+
+
+def test_kki_relaxation_low_temperature_t_cubed():
+    # ωτ ≫ 1 for every thermal TLS: Q⁻¹ ∝ Σ τ⁻¹ ∝ (kT)³, as the STM's (π⁴/12) C K_τ (kT)³/ω
+    scales, dist, chi = _kki_material()
+    T = np.array([0.01, 0.02])
+    q = sc.kki_relaxation(2 * np.pi * 1e10, T, scales, dist, chi, 1200.0, 3000.0, 1500.0)[0]
+    assert np.log(q[1] / q[0]) / np.log(2.0) == pytest.approx(3.0, abs=0.15)

@@ -13,10 +13,13 @@ of the soft mode to strain, and the deformation potential of a TLS is D = χ δx
 from __future__ import annotations
 
 import numpy as np
+from scipy.integrate import quad
+from scipy.interpolate import CubicSpline
 from scipy.special import digamma
 
 from glassfit import constants
 from glassfit._validate import finite_array, positive_scalar
+from glassfit.distributions import as_distribution
 
 _K, _HBAR = constants.k_B, constants.hbar
 
@@ -83,8 +86,14 @@ def kki_relaxation_rate(u, x_ge2, T, chi_l, chi_t, rho, v_l, v_t):
     |x_ge|² in the unit of length χ is defined per (y or a0), χ in J per that unit, ρ in kg/m³, v in m/s.
     """
     u = np.asarray(u, float)
-    rate = (chi_l**2 / v_l**5 + 2.0 * chi_t**2 / v_t**5) * np.asarray(x_ge2, float) / (2.0 * np.pi * rho * _HBAR**4)
-    return rate * u**3 / np.tanh(u / (2.0 * _K * np.asarray(T, float)))
+    coth = 1.0 / np.tanh(u / (2.0 * _K * np.asarray(T, float)))
+    return _rate_at_zero_temperature(u, x_ge2, chi_l, chi_t, rho, v_l, v_t) * coth
+
+
+def _rate_at_zero_temperature(u, x_ge2, chi_l, chi_t, rho, v_l, v_t):
+    """u³ Σ_α m_α χ_α² |x_ge|²/(2πρħ⁴ v_α⁵): the exact-eigenvector rate without its coth factor."""
+    prefactor = (chi_l**2 / v_l**5 + 2.0 * chi_t**2 / v_t**5) / (2.0 * np.pi * rho * _HBAR**4)
+    return prefactor * np.asarray(x_ge2, float) * np.asarray(u, float) ** 3
 
 
 def resonant_inverse_mfp(omega, T, C, v):
@@ -151,6 +160,74 @@ def resonant_velocity_shift(omega, T, C):
     return C * (np.real(digamma(0.5 + y / (2j * np.pi))) - np.log(y))
 
 
+def kki_resonant_velocity_shift(omega, T, coupling, rho, v, e_max):
+    """KKI resonant δv/v = −(1/(ρv²)) P∫_0^{E_max} S(E) tanh(E/2kT) E/(E² − (ħω)²) dE (+ const) (physics.md §5.4).
+
+    The STM's −C P∫ tanh(E/2kT) E/(E² − ħ²ω²) dE with the energy-dependent coupling S(E) = Σ_j χ_j² X_j(E)
+    of :func:`kki_resonant_inverse_mfp` in place of P̄γ².  ``e_max`` [J] is the fixed upper limit (the
+    T-dependence does not depend on it once e_max ≫ kT); principal value by Cauchy-weighted quadrature.
+    """
+    omega, T = _omega_T(omega, T)
+    out = np.empty(omega.shape)
+    for idx in np.ndindex(omega.shape):
+        e0, kT = _HBAR * omega[idx], _K * T[idx]
+
+        def g(E, e0=e0, kT=kT):
+            return coupling(np.atleast_1d(E))[0] * np.tanh(E / (2.0 * kT)) * E / (E + e0)
+
+        lo = 1e-6 * min(e0, kT)
+        if 4.0 * e0 < e_max:              # Cauchy weight near the pole, a plain integral beyond
+            head = quad(g, lo, 4.0 * e0, weight="cauchy", wvar=e0, epsrel=1e-10, limit=200)[0]
+            tail = quad(lambda E, g=g, e0=e0: g(E) / (E - e0), 4.0 * e0, e_max, epsrel=1e-10, limit=200)[0]
+        else:
+            head, tail = quad(g, lo, e_max, weight="cauchy", wvar=e0, epsrel=1e-10, limit=200)[0], 0.0
+        out[idx] = -(head + tail) / (rho * v**2)
+    return out
+
+
+def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l", barrier_max=None):
+    """(Q⁻¹, δv/v) of one-phonon relaxation of the KKI TLS of both types, TLS by TLS (physics.md §5.4, §7.2).
+
+    The STM's γ²(Δ/E)² becomes χ_jα² (x_ee − x_gg)²/4 and its τ the exact-eigenvector rate of
+    :func:`kki_relaxation_rate` with each TLS's |x_ge|², summed over the iso-energy nodes of
+    :mod:`glassfit.density` at every energy and integrated against sech²(E/2kT):
+
+        Q⁻¹      = (1/(ρ v_α²)) ∫ dx sech²(x/2) Σ_TLS(E = x kT) (χ_jα² dx²/4) ωτ/(1 + ω²τ²)
+        (δv/v)   = −(1/(2 ρ v_α²)) ∫ dx sech²(x/2) Σ_TLS (χ_jα² dx²/4) /(1 + ω²τ²)
+
+    ``chi`` = {"l": (χ_1l, χ_2l), "t": (χ_1t, χ_2t)} in J per unit y; ``branch`` the measured one.
+    Valid while the thermal TLS lie on the tabulated grid (40 kT ≲ 0.8 w).
+    """
+    from glassfit.density import quadrature_for
+    from glassfit.observables.heat import U_TILDE_GRID
+
+    omega, T = _omega_T(omega, T)
+    distribution = as_distribution(distribution)
+    quad_nodes = quadrature_for(U_TILDE_GRID, barrier_max)
+    u = U_TILDE_GRID * scales.w
+    w_pts, t_pts = omega.ravel(), T.ravel()
+    s_abs = np.zeros((w_pts.size, u.size))
+    s_vel = np.zeros((w_pts.size, u.size))
+    coth = 1.0 / np.tanh(u[None, :] / (2.0 * _K * t_pts[:, None]))            # (P, K)
+    for j, nodes in enumerate((quad_nodes.type1, quad_nodes.type2)):
+        dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
+        dens *= scales.eta_L * scales.xi_L / scales.w                          # per node [J⁻¹ m⁻³]
+        couple = dens * chi[branch][j] ** 2 * nodes.dx2 / 4.0                  # (K, M)
+        rate0 = _rate_at_zero_temperature(u[:, None], nodes.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
+        rate = rate0[None] * coth[:, :, None]                                  # τ⁻¹, (P, K, M)
+        # ωτ/(1 + ω²τ²) = ω τ⁻¹/(τ⁻² + ω²) and 1/(1 + ω²τ²) = τ⁻²/(τ⁻² + ω²): finite for τ⁻¹ = 0 (J = 0)
+        denom = rate**2 + w_pts[:, None, None] ** 2
+        s_abs += np.sum(couple * w_pts[:, None, None] * rate / denom, axis=-1)
+        s_vel += np.sum(couple * rate**2 / denom, axis=-1)
+    log_u = np.log(u)
+    x_u = np.clip(np.log(_X_E[None, :] * _K * t_pts[:, None]), log_u[0], log_u[-1])   # (P, n_x)
+    weight = _W_E / np.cosh(_X_E / 2.0) ** 2
+    v = v_l if branch == "l" else v_t
+    q_inv = np.array([np.sum(weight * CubicSpline(log_u, s_abs[i])(x_u[i])) for i in range(w_pts.size)])
+    dv = np.array([np.sum(weight * CubicSpline(log_u, s_vel[i])(x_u[i])) for i in range(w_pts.size)])
+    return (q_inv / (rho * v**2)).reshape(omega.shape), (-dv / (2.0 * rho * v**2)).reshape(omega.shape)
+
+
 def spm_vibration_inverse_mfp(omega, C, v, W):
     """SPM resonant scattering by soft quasi-harmonic vibrations, (π C ω/v)(√2/12)(ħω/W)³ [1/m] (physics.md §5.5)."""
     omega = finite_array("omega", omega)
@@ -175,8 +252,10 @@ def internal_friction(inverse_mfp, omega, v):
 
 __all__ = [
     "internal_friction",
+    "kki_relaxation",
     "kki_relaxation_rate",
     "kki_resonant_inverse_mfp",
+    "kki_resonant_velocity_shift",
     "rayleigh_inverse_mfp",
     "relaxation_constant",
     "relaxation_internal_friction",
