@@ -18,10 +18,9 @@ from common import report_against_reference
 from scipy.integrate import quad
 
 from glassfit import constants
-from glassfit.density import U_TILDE_MAX, IsoEnergyQuadrature
+from glassfit.density import U_TILDE_GRID, U_TILDE_MAX, IsoEnergyQuadrature
 from glassfit.distributions import KKIDistribution
 from glassfit.models import KKIConductivityModel
-from glassfit.observables.heat import U_TILDE_GRID
 from glassfit.potential import PotentialScales
 
 K, HBAR = constants.k_B, constants.hbar

@@ -71,7 +71,10 @@ def read_cmb_s4_conductivity(relative: str, root: Path | None = None) -> Conduct
     expected = _expected_sha256(root, relative)
     if expected is not None and expected != digest:
         raise DataError(f"sha256 mismatch for {relative}: expected {expected}, got {digest}")
-    text = raw.decode("utf-8-sig")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{relative}: not UTF-8 text") from None
     citation, _, body = text.partition("\n")
     try:
         table = pd.read_csv(io.StringIO(body))
@@ -79,6 +82,9 @@ def read_cmb_s4_conductivity(relative: str, root: Path | None = None) -> Conduct
         raise DataError(f"{relative}: not a CSV table ({exc})") from None
     if table.shape[1] < 2:
         raise DataError(f"{relative}: expected at least two columns (T, k), got {list(table.columns)}")
+    first, second = (str(c).strip().lower() for c in table.columns[:2])
+    if not (first.startswith("t") and second.startswith("k")):
+        raise DataError(f"{relative}: expected columns T [K] and k [W/m/K] first, got {list(table.columns[:2])}")
     values = table.iloc[:, :2].apply(pd.to_numeric, errors="coerce").to_numpy()
     if np.any(~np.isfinite(values)):
         raise DataError(f"{relative}: non-numeric or missing values in the T or k column")

@@ -39,6 +39,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from glassfit._validate import finite_array
 from glassfit.distributions import as_distribution
@@ -50,6 +51,8 @@ from glassfit.tables import default_tables
 U_TILDE_MAX = 0.8
 #: Smallest ũ supported.
 U_TILDE_MIN = 1e-9
+#: The u/w grid on which observables evaluate n_j and the coupling densities and interpolate them.
+U_TILDE_GRID = np.geomspace(U_TILDE_MIN, U_TILDE_MAX, 45)
 #: Upper end of the A_b integral when no cutoff is given (η = −400 η_L: far beyond any h(η) of interest).
 A_B_TAIL = 400.0
 
@@ -144,6 +147,8 @@ class IsoEnergyQuadrature:
 
     def __init__(self, u_tilde, barrier_max: float | None = None, n_panels: int = 4):
         u0 = finite_array("u/w", u_tilde).ravel()
+        if not isinstance(n_panels, int | np.integer) or n_panels < 1:
+            raise ValueError(f"n_panels must be a positive integer, got {n_panels!r}")
         if np.any((u0 < U_TILDE_MIN) | (u0 > U_TILDE_MAX)):
             raise ValueError(f"u/w must lie in [{U_TILDE_MIN:g}, {U_TILDE_MAX:g}] for the two-level density")
         top = A_B_TAIL if barrier_max is None else float(barrier_max)
@@ -222,6 +227,26 @@ def quadrature_for(u_tilde, barrier_max=None, n_panels: int = 4) -> IsoEnergyQua
     return _cached_quadrature(tuple(u.tolist()), None if barrier_max is None else float(barrier_max), n_panels)
 
 
+def energy_interpolator(u_tilde, values, w):
+    """Callable f(E) [E in J] interpolating ``values`` given on the grid ``u_tilde`` = E/w, in (ln E, ln f).
+
+    A cubic spline where every value is positive; where some vanish (e.g. below the threshold of a
+    barrier cutoff) a monotone PCHIP, which cannot overshoot across the zeros.  Continued flat
+    outside the grid (callers document the validity range).
+    """
+    log_u = np.log(np.asarray(u_tilde, float))
+    values = np.asarray(values, float)
+    if np.all(values > 0):
+        interp = CubicSpline(log_u, np.log(values))
+    else:
+        interp = PchipInterpolator(log_u, np.log(np.maximum(values, 1e-300)))
+
+    def evaluate(E):
+        return np.exp(interp(np.clip(np.log(np.asarray(E, float) / w), log_u[0], log_u[-1])))
+
+    return evaluate
+
+
 def _energies(u, scales):
     u = finite_array("u", u)
     if np.any(u <= 0):
@@ -282,5 +307,5 @@ def mean_separation(u, scales, distribution, barrier_max=None):
                  for m, x, d in zip(n, x_ge2, dx2, strict=True))
 
 
-__all__ = ["A_B_TAIL", "U_TILDE_MAX", "U_TILDE_MIN", "IsoEnergyQuadrature", "TypeNodes", "coupling_density",
-           "mean_separation", "quadrature_for", "tls_density"]
+__all__ = ["A_B_TAIL", "U_TILDE_GRID", "U_TILDE_MAX", "U_TILDE_MIN", "IsoEnergyQuadrature", "TypeNodes",
+           "coupling_density", "energy_interpolator", "mean_separation", "quadrature_for", "tls_density"]

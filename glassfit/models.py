@@ -195,7 +195,7 @@ class STMHeatCapacityModel(HeatCapacityModel):
 
     def guess(self, data, T=None, **kwargs) -> lmfit.Parameters:
         """P̄ and c₃ (if free) from a straight-line fit of c/T against T²."""
-        T = np.asarray(T if T is not None else kwargs.pop("x"), dtype=float)
+        T = _guess_temperatures(T, kwargs)
         params = self.make_params()
         c_vol = self._to_volumetric(np.asarray(data, float), params)
         slope, intercept = np.polyfit(T**2, c_vol / T, 1)
@@ -249,7 +249,7 @@ class KKIHeatCapacityModel(HeatCapacityModel):
 
     def guess(self, data, T=None, **kwargs) -> lmfit.Parameters:
         """Defaults for the shapes; log10 N scaled so that the model matches the data at the median T."""
-        T = np.asarray(T if T is not None else kwargs.pop("x"), dtype=float)
+        T = _guess_temperatures(T, kwargs)
         params = self.make_params()
         mid = np.argsort(T)[len(T) // 2]
         values = {k: p.value for k, p in params.items() if k != "N"}
@@ -282,6 +282,15 @@ _CHI_ROWS = (
                   "transverse/longitudinal coupling ratio (γ_l/γ_t = 1.44–1.84 for 18 glasses, physics.md §8)",
                   vary=False),
 )
+
+
+def _guess_temperatures(T, kwargs):
+    """The temperatures handed to ``guess`` (as T or, lmfit-style, x), checked."""
+    if T is None:
+        T = kwargs.pop("x", None)
+    if T is None:
+        raise ValueError("guess needs the temperatures: guess(data, T=...)")
+    return np.asarray(T, dtype=float)
 
 
 def _kki_material(params):

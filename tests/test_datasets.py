@@ -46,6 +46,7 @@ def test_sha256_mismatch_is_refused(tmp_path):
     ("title\nT(K),k(W/m/K)\n0.1,abc\n", "non-numeric"),
     ("title\nT(K),k(W/m/K)\n-0.1,1e-3\n", "must be > 0"),
     ("title\nT(K)\n0.1\n", "two columns"),
+    ("title\nk(W/m/K),T(K)\n1e-3,0.1\n", "columns T"),
     ("title\n", "not a CSV"),
 ])
 def test_bad_files(tmp_path, text, match):
@@ -54,6 +55,12 @@ def test_bad_files(tmp_path, text, match):
     (root / "x" / "f.csv").write_text(text, encoding="utf-8")
     with pytest.raises(DataError, match=match):
         read_cmb_s4_conductivity("x/f.csv", root)
+
+
+def test_non_utf8_file(tmp_path):
+    (tmp_path / "f.csv").write_bytes(b"\xff\xfe title\nT,k\n0.1,1\n")
+    with pytest.raises(DataError, match="UTF-8"):
+        read_cmb_s4_conductivity("f.csv", tmp_path)
 
 
 def test_missing_file_and_directory(tmp_path, monkeypatch):

@@ -62,3 +62,21 @@ def test_temperatures_must_be_positive():
         debye_heat_capacity([1.0, 0.0], 5800.0, 3750.0)
     with pytest.raises(ValueError, match="v_t"):
         debye_coefficient(5800.0, -1.0)
+
+
+def test_interpolation_with_a_barrier_cutoff_does_not_overshoot():
+    # below the threshold of a cutoff the density vanishes on part of the grid: the interpolant must
+    # stay within the grid values there (a cubic spline in ln n overshoots by 30 orders of magnitude)
+    from glassfit.density import U_TILDE_GRID, quadrature_for
+    from glassfit.observables.conductivity import kki_coupling
+    from glassfit.observables.heat import kki_tls_density_spline
+
+    pot = SoftPotential.from_units(A=1.0, B=1.0, C=1.0, mass=24.25)
+    dist = KKIDistribution(0.8, 1.2, 1e27)
+    fine = np.geomspace(U_TILDE_GRID[0], U_TILDE_GRID[-1], 2000) * pot.w
+    n_grid = sum(quadrature_for(U_TILDE_GRID, 10.0).density(pot.scales, dist))
+    assert np.any(n_grid == 0)
+    assert kki_tls_density_spline(pot.scales, dist, barrier_max=10.0)(fine).max() <= n_grid.max() * (1 + 1e-12)
+    coupling = kki_coupling(pot.scales, dist, 1.0, 1.0, barrier_max=10.0)
+    assert np.all(np.isfinite(coupling(fine)))
+    assert coupling(fine).max() <= coupling(U_TILDE_GRID * pot.w).max() * (1 + 1e-12)

@@ -121,3 +121,17 @@ def test_kki_multilevel_option_agrees_at_low_temperature():
     np.testing.assert_allclose(multi.eval(multi.make_params(), T=T_low), two.eval(two.make_params(), T=T_low),
                                rtol=1e-5)
     assert pickle.loads(pickle.dumps(multi)).multilevel
+
+
+def test_attenuation_output_units():
+    # l⁻¹ [1/m], dB/m = (10/ln 10) l⁻¹ = 4.343 l⁻¹, Q⁻¹ = l⁻¹ v/ω (physics.md §0)
+    from glassfit.models import STMAttenuationModel
+
+    f, temps = np.array([1e6, 1e8]), np.array([0.1, 0.5])
+    per_m, db, q = (STMAttenuationModel(output=o) for o in ("1/m", "dB/m", "Q^-1"))
+    params = per_m.make_params()
+    l_inv = per_m.eval(params, f=f, T=temps)
+    np.testing.assert_allclose(db.eval(params, f=f, T=temps), 4.3429448 * l_inv, rtol=1e-7)
+    np.testing.assert_allclose(q.eval(params, f=f, T=temps), l_inv * 5800.0 / (2 * np.pi * f), rtol=1e-12)
+    with pytest.raises(ValueError, match="branch"):
+        STMAttenuationModel(branch="x")

@@ -209,3 +209,16 @@ def test_kki_relaxation_low_temperature_t_cubed():
     T = np.array([0.01, 0.02])
     q = sc.kki_relaxation(2 * np.pi * 1e10, T, scales, dist, chi, 1200.0, 3000.0, 1500.0)[0]
     assert np.log(q[1] / q[0]) / np.log(2.0) == pytest.approx(3.0, abs=0.15)
+
+
+def test_resonant_velocity_is_frequency_independent_at_high_temperature():
+    # the digamma form must equal the principal-value integral up to one constant for every (ω, T)
+    P, gamma, rho = 1e45, 1.0 * EV, 2200.0
+    c = P * gamma**2 / (rho * V**2)
+    omega = 2 * np.pi * np.array([1e6, 1e8, 1e10, 1e6, 1e8, 1e10])
+    T = np.array([0.5, 0.5, 0.5, 0.05, 0.05, 0.05])
+    pv = sc.kki_resonant_velocity_shift(omega, T, lambda E: np.full(np.shape(E), P * gamma**2), rho, V,
+                                        e_max=5000 * K)
+    dig = sc.resonant_velocity_shift(omega, T, c)
+    np.testing.assert_allclose((dig - pv) / c, (dig - pv)[0] / c, atol=1e-5)
+    assert abs(dig[0] - dig[1]) < 1e-4 * c          # kT ≫ ħω: no ln ω term (−ln(ħω/kT) would give 4.6 C)

@@ -5,19 +5,22 @@
 with l_α = 1/Σ_mechanisms l⁻¹ (Matthiessen's rule, physics.md §5.6) per polarisation α = l, t (the
 transverse branch counted twice).  The Debye cutoff is not imposed: below ~2 K the integrand has
 died out (e^(−x) x⁴ l) long before ħω_D.  The x-integral runs on fixed Gauss–Legendre panels
-(16 nodes × 7 panels on [0, 60]), exact to ≈ 1e-10 for the STM: κ = Σ_α k³T²/(6πħ² C_α v_α).
+(16 nodes × 12 panels on [0, 60], graded towards 0, where an energy-dependent KKI coupling leaves an
+integrable end-point singularity), exact to ≈ 1e-10 for the STM κ = Σ_α k³T²/(6πħ² C_α v_α).
+
+Validity of the KKI forms: the coupling is tabulated for 1e-9 ≤ ħω/w ≤ 0.8 and continued flat outside;
+above ≈ 0.86 w no tunnelling doublet exists, so TLS-only κ(T) holds while the thermal phonons
+(x ≲ 20) stay below that, kT ≲ w/25.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from glassfit import constants
 from glassfit._validate import finite_array, positive_scalar
-from glassfit.density import quadrature_for
+from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
-from glassfit.observables.heat import U_TILDE_GRID
 from glassfit.potential import PotentialScales
 
 _K, _HBAR = constants.k_B, constants.hbar
@@ -56,6 +59,7 @@ def thermal_conductivity(T, inverse_mfp, v_l, v_t):
 def stm_conductivity(T, C_l, C_t, v_l, v_t):
     """STM closed form κ = Σ_α k³ T²/(6π ħ² C_α v_α) [W m⁻¹ K⁻¹] (physics.md §6), pure resonant scattering."""
     T = finite_array("T", T)
+    C_l, C_t, v_l, v_t = (positive_scalar(n, x) for n, x in (("C_l", C_l), ("C_t", C_t), ("v_l", v_l), ("v_t", v_t)))
     const = _K**3 / (6.0 * np.pi * _HBAR**2)
     return const * T**2 * (1.0 / (C_l * v_l) + 2.0 / (C_t * v_t))
 
@@ -66,19 +70,12 @@ def kki_coupling(scales, distribution, chi_1, chi_2, barrier_max=None):
     X_j is the |⟨g|y|e⟩|²-weighted TLS density of type j (:func:`glassfit.density.coupling_density`)
     with positions in the scaled coordinate y, so χ_j is the coupling of type j to this branch's strain
     per unit y, in J (χ per a0 times ℓ); the deformation potential of a TLS is then D = χ δy.
-    Interpolated in (ln E, ln X) on :data:`glassfit.observables.heat.U_TILDE_GRID`, flat outside it.
+    Interpolated in (ln E, ln X) on :data:`glassfit.density.U_TILDE_GRID`, flat outside it.
     """
     distribution = as_distribution(distribution)
     in_y = PotentialScales(scales.w, scales.eta_L, scales.xi_L, length=1.0)
     x1, x2 = quadrature_for(U_TILDE_GRID, barrier_max).coupling(in_y, distribution, "x_ge2")
-    log_u = np.log(U_TILDE_GRID)
-    spline = CubicSpline(log_u, np.log(np.maximum(chi_1**2 * x1 + chi_2**2 * x2, 1e-300)))
-    w = scales.w
-
-    def coupling(E):
-        return np.exp(spline(np.clip(np.log(E / w), log_u[0], log_u[-1])))
-
-    return coupling
+    return energy_interpolator(U_TILDE_GRID, chi_1**2 * x1 + chi_2**2 * x2, scales.w)
 
 
 __all__ = ["POLARISATIONS", "kki_coupling", "stm_conductivity", "thermal_conductivity"]

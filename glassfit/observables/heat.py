@@ -15,11 +15,10 @@ lowest levels (tunnelling states, shallow wells and soft vibrations).
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from glassfit import constants
 from glassfit._validate import finite_array, positive_scalar
-from glassfit.density import U_TILDE_MAX, quadrature_for
+from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.ensemble import REGIONS, plane_nodes
 
@@ -37,8 +36,6 @@ def _x_nodes():
 
 
 X_NODES, X_WEIGHTS = _x_nodes()
-#: u/w grid on which the KKI density of states is evaluated and interpolated.
-U_TILDE_GRID = np.geomspace(1e-8, U_TILDE_MAX, 41)
 
 
 def _temperatures(T):
@@ -61,20 +58,13 @@ def tls_heat_capacity_from_density(T, density):
 
 
 def kki_tls_density_spline(scales, distribution, barrier_max=None):
-    """ln n(ln u/w) of n_1 + n_2 on :data:`U_TILDE_GRID`, as a callable density(u) [J⁻¹ m⁻³] of u [J].
+    """n_1 + n_2 on :data:`glassfit.density.U_TILDE_GRID`, as a callable density(u) [J⁻¹ m⁻³] of u [J].
 
     Below the grid n is continued at its first value, above at its last (documented validity kT ≲ w/40).
     """
     distribution = as_distribution(distribution)
     n1, n2 = quadrature_for(U_TILDE_GRID, barrier_max).density(scales, distribution)
-    log_u = np.log(U_TILDE_GRID)
-    spline = CubicSpline(log_u, np.log(np.maximum(n1 + n2, 1e-300)))
-    w = scales.w
-
-    def density(u):
-        return np.exp(spline(np.clip(np.log(u / w), log_u[0], log_u[-1])))
-
-    return density
+    return energy_interpolator(U_TILDE_GRID, n1 + n2, scales.w)
 
 
 def kki_tls_heat_capacity(T, scales, distribution, barrier_max=None):
@@ -134,7 +124,6 @@ def multilevel_heat_capacity(T, scales, distribution, barrier_max=None, regions=
 
 
 __all__ = [
-    "U_TILDE_GRID",
     "debye_coefficient",
     "debye_heat_capacity",
     "kki_tls_density_spline",

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.integrate import quad
-from scipy.interpolate import CubicSpline
 from scipy.special import digamma
 
 from glassfit import constants
 from glassfit._validate import finite_array, positive_scalar
+from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 
 _K, _HBAR = constants.k_B, constants.hbar
@@ -75,7 +75,9 @@ def relaxation_constant(gamma_l, gamma_t, rho, v_l, v_t):
 
 def relaxation_rate(E, delta0, T, K_tau):
     """One-phonon relaxation rate τ⁻¹ = K_τ Δ0² E coth(E/2kT) [1/s] (Jäckle 1972; physics.md §5.3); E, Δ0 in J."""
-    E = np.asarray(E, float)
+    E = finite_array("E", E)
+    if np.any(E <= 0):
+        raise ValueError("energies E must be > 0 [J]")
     return K_tau * np.asarray(delta0, float) ** 2 * E / np.tanh(E / (2.0 * _K * np.asarray(T, float)))
 
 
@@ -153,11 +155,17 @@ def relaxation_velocity_shift(omega, T, C, K_tau):
     return -0.5 * C * _relaxation_integrals(omega, T, K_tau)[1]
 
 
-def resonant_velocity_shift(omega, T, C):
-    """Resonant δv/v = C [Re ψ(½ + ħω/(2πi kT)) − ln(ħω/kT)] (+ const) (physics.md §5.4); → C ln T for kT ≫ ħω."""
+def resonant_velocity_shift(omega, T, C, E_ref=constants.k_B):
+    """Resonant δv/v = C [Re ψ(½ + ħω/(2πi kT)) + ln(kT/E_ref)] (+ const) (physics.md §5.4); → C ln T for kT ≫ ħω.
+
+    physics.md writes the last term as −ln(ħω/kT).  That adds −C ln ω at kT ≫ ħω, where the
+    principal-value integral −C P∫ tanh(E/2kT) E/(E² − ħ²ω²) dE it stands for does not depend on ω,
+    so fits across several frequencies would need a different offset for each; here the reference
+    energy E_ref [J] (default k·1 K) is fixed instead.  Both forms have the same T-dependence at fixed ω.
+    """
     omega, T = _omega_T(omega, T)
     y = _HBAR * omega / (_K * T)
-    return C * (np.real(digamma(0.5 + y / (2j * np.pi))) - np.log(y))
+    return C * (np.real(digamma(0.5 + y / (2j * np.pi))) + np.log(_K * T / E_ref))
 
 
 def kki_resonant_velocity_shift(omega, T, coupling, rho, v, e_max):
@@ -198,9 +206,6 @@ def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l
     ``chi`` = {"l": (χ_1l, χ_2l), "t": (χ_1t, χ_2t)} in J per unit y; ``branch`` the measured one.
     Valid while the thermal TLS lie on the tabulated grid (40 kT ≲ 0.8 w).
     """
-    from glassfit.density import quadrature_for
-    from glassfit.observables.heat import U_TILDE_GRID
-
     omega, T = _omega_T(omega, T)
     distribution = as_distribution(distribution)
     quad_nodes = quadrature_for(U_TILDE_GRID, barrier_max)
@@ -219,12 +224,10 @@ def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l
         denom = rate**2 + w_pts[:, None, None] ** 2
         s_abs += np.sum(couple * w_pts[:, None, None] * rate / denom, axis=-1)
         s_vel += np.sum(couple * rate**2 / denom, axis=-1)
-    log_u = np.log(u)
-    x_u = np.clip(np.log(_X_E[None, :] * _K * t_pts[:, None]), log_u[0], log_u[-1])   # (P, n_x)
     weight = _W_E / np.cosh(_X_E / 2.0) ** 2
     v = v_l if branch == "l" else v_t
-    q_inv = np.array([np.sum(weight * CubicSpline(log_u, s_abs[i])(x_u[i])) for i in range(w_pts.size)])
-    dv = np.array([np.sum(weight * CubicSpline(log_u, s_vel[i])(x_u[i])) for i in range(w_pts.size)])
+    q_inv, dv = (np.array([np.sum(weight * energy_interpolator(U_TILDE_GRID, sums[i], scales.w)(_X_E * _K * t_i))
+                           for i, t_i in enumerate(t_pts)]) for sums in (s_abs, s_vel))
     return (q_inv / (rho * v**2)).reshape(omega.shape), (-dv / (2.0 * rho * v**2)).reshape(omega.shape)
 
 
@@ -237,6 +240,8 @@ def spm_vibration_inverse_mfp(omega, C, v, W):
 def spm_activated_internal_friction(omega, T, C, W, tau0=1e-13):
     """SPM thermally activated relaxation, Q⁻¹ = π C (kT/W)^(3/4) ln^(−1/4)(1/ωτ0) (physics.md §5.5); W in J."""
     omega, T = _omega_T(omega, T)
+    if np.any(omega * tau0 >= 0.1):
+        raise ValueError("the activated-relaxation law needs ω τ0 ≪ 1 (ω < 0.1/τ0); it is a low-frequency form")
     return np.pi * C * (_K * T / W) ** 0.75 * np.log(1.0 / (omega * tau0)) ** -0.25
 
 
