@@ -124,6 +124,8 @@ def multilevel_heat_capacity(T, scales, distribution, barrier_max=None, regions=
 
 
 __all__ = [
+    "X_NODES",
+    "X_WEIGHTS",
     "debye_coefficient",
     "debye_heat_capacity",
     "kki_tls_density_spline",

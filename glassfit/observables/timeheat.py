@@ -1,0 +1,127 @@
+"""Time-dependent specific heat c(T, t): Black's law of the STM and the KKI law (physics.md §7).
+
+A measurement of duration t sees only the two-level systems that relax within t.  With a step window
+(relaxed iff τ ≤ t) or an exponential one (weight 1 − e^(−t/τ)):
+
+* **Black / STM** (Black 1978; KKI eq. 6.1): τ = τ_min(E) E²/Δ0², τ_min(E) = [K_τ E³ coth(E/2kT)]⁻¹,
+  n(E, t) = P̄ arcsech(sqrt(τ_min/t)) (step) → (P̄/2) ln(4t/τ_min) for t ≫ τ_min, and
+  c(T, t) → (π²/12) P̄ k² T ln(4t/τ_min(E*)), E* = 2.9359 kT; the exponential window adds Euler's γ.
+* **KKI** (physics.md §7.2, production form): every (η, ξ) of the iso-energy quadrature with its exact
+  splitting and its exact one-phonon rate τ⁻¹ (:func:`glassfit.observables.scattering.kki_relaxation_rate`,
+  |x_ge|² of the exact eigenvectors), c(T, t) = ∫ du k (u/2kT)² sech²(u/2kT) Σ_TLS(u) W(t/τ).
+  As t → ∞ every weight → 1 and c(T, t) → c_TLS(T).
+
+Units: T [K], t [s], c [J m⁻³ K⁻¹].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from glassfit import constants
+from glassfit._validate import finite_array
+from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
+from glassfit.distributions import as_distribution
+from glassfit.observables.heat import X_NODES, X_WEIGHTS
+from glassfit.observables.scattering import _rate_at_zero_temperature
+
+_K = constants.k_B
+#: x* = E*/kT of Black's asymptote: ⟨ln(x³ coth(x/2))⟩ over (x/2)² sech²(x/2) (physics.md §7.1)
+X_STAR = 2.9358970925208516
+WINDOWS = ("step", "exponential")
+
+
+def _exponential_window_table():
+    """g(z) = ½ ∫_0^1 (1 − e^(−z u))/(u sqrt(1 − u)) du on ln z ∈ [−30, 60] (spline) — the exponential-window
+    arcsech; g → ½ [ln 4z + γ_E] for z ≫ 1 and → z/... for z ≪ 1."""
+    gl_x, gl_w = np.polynomial.legendre.leggauss(32)
+    # u on (1e-40, 1/2) in ln u, and on (1/2, 1) as u = 1 − s²
+    edges = np.linspace(np.log(1e-40), np.log(0.5), 31)
+    ln_u = (0.5 * (edges[1:] + edges[:-1])[:, None] + 0.5 * np.diff(edges)[:, None] * gl_x).ravel()
+    w_ln = (0.5 * np.diff(edges)[:, None] * gl_w).ravel()
+    u_lo = np.exp(ln_u)
+    s = 0.5 * np.sqrt(0.5) * (gl_x + 1.0)
+    w_s = 0.5 * np.sqrt(0.5) * gl_w
+    u_hi = 1.0 - s**2
+    u = np.concatenate([u_lo, u_hi])
+    measure = np.concatenate([w_ln / np.sqrt(1.0 - u_lo), w_s * 2.0 / u_hi])     # du/(u sqrt(1−u))
+    log_z = np.linspace(-30.0, 60.0, 451)
+    g = 0.5 * np.sum(measure * -np.expm1(-np.exp(log_z)[:, None] * u), axis=1)
+    return log_z, CubicSpline(log_z, g)
+
+
+_LOG_Z, _G_EXP = _exponential_window_table()
+
+
+def relaxed_fraction(z, window="step"):
+    """n(E, t)/P̄ of the STM for z = t/τ_min(E): arcsech(z^(−1/2)) for z ≥ 1 (step) or its exponential-window form."""
+    z = np.asarray(z, float)
+    if window == "step":
+        safe = np.maximum(z, 1.0)
+        return np.where(z >= 1.0, np.log((1.0 + np.sqrt(1.0 - 1.0 / safe)) * np.sqrt(safe)), 0.0)
+    if window == "exponential":
+        log_z = np.log(np.maximum(z, 1e-300))
+        inside = _G_EXP(np.clip(log_z, _LOG_Z[0], _LOG_Z[-1]))
+        large = 0.5 * (np.log(4.0) + log_z + np.euler_gamma)
+        return np.where(log_z > _LOG_Z[-1], large, np.where(log_z < _LOG_Z[0], 0.5 * z * 2.0, inside))
+    raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
+
+
+def _grid(T, t):
+    T = finite_array("T", T)
+    t = finite_array("t", t)
+    if np.any(T <= 0):
+        raise ValueError("temperatures T must be > 0 K")
+    if np.any(t <= 0):
+        raise ValueError("measurement times t must be > 0 s")
+    return np.broadcast_arrays(T, t)
+
+
+def black_heat_capacity(T, t, P0, K_tau, window="step"):
+    """STM c(T, t) [J m⁻³ K⁻¹] with the exact arcsech form of n(E, t) (physics.md §7.1); P0 [J⁻¹ m⁻³],
+    K_tau [J⁻³ s⁻¹] (:func:`glassfit.observables.scattering.relaxation_constant`)."""
+    T, t = _grid(T, t)
+    kT = _K * T[..., None]
+    tau_min = np.tanh(X_NODES / 2.0) / (K_tau * (kT * X_NODES) ** 3)
+    n = P0 * relaxed_fraction(t[..., None] / tau_min, window)
+    return _K**2 * T * np.sum(n * X_WEIGHTS, axis=-1)
+
+
+def black_asymptote(T, t, P0, K_tau, window="step"):
+    """(π²/12) P̄ k² T [ln(4t/τ_min(E*)) (+ γ_E for the exponential window)], E* = 2.9359 kT (physics.md §7.1)."""
+    T, t = _grid(T, t)
+    tau_star = np.tanh(X_STAR / 2.0) / (K_tau * (_K * T * X_STAR) ** 3)
+    extra = np.euler_gamma if window == "exponential" else 0.0
+    return np.pi**2 / 12.0 * P0 * _K**2 * T * (np.log(4.0 * t / tau_star) + extra)
+
+
+def kki_heat_capacity(T, t, scales, distribution, chi, rho, v_l, v_t, window="exponential", barrier_max=None):
+    """KKI c(T, t) [J m⁻³ K⁻¹]: every TLS with its exact splitting and exact one-phonon τ (physics.md §7.2).
+
+    ``chi`` = {"l": (χ_1, χ_2), "t": (χ_1, χ_2)} in J per unit y (as :func:`kki_relaxation`); ρ [kg/m³],
+    v [m/s].  As t → ∞ this is c_TLS(T) of :func:`glassfit.observables.heat.kki_tls_heat_capacity`.
+    """
+    if window not in WINDOWS:
+        raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
+    T, t = _grid(T, t)
+    distribution = as_distribution(distribution)
+    quad_nodes = quadrature_for(U_TILDE_GRID, barrier_max)
+    u = U_TILDE_GRID * scales.w
+    T_pts, t_pts = T.ravel(), t.ravel()
+    sums = np.zeros((T_pts.size, u.size))
+    coth = 1.0 / np.tanh(u[None, :] / (2.0 * _K * T_pts[:, None]))
+    for j, nodes in enumerate((quad_nodes.type1, quad_nodes.type2)):
+        dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
+        dens *= scales.eta_L * scales.xi_L / scales.w
+        rate0 = _rate_at_zero_temperature(u[:, None], nodes.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
+        with np.errstate(over="ignore"):                                                # t/τ → ∞: weight 1
+            t_over_tau = t_pts[:, None, None] * rate0[None] * coth[:, :, None]           # (P, K, M)
+        weight = (t_over_tau >= 1.0) if window == "step" else -np.expm1(-t_over_tau)
+        sums += np.sum(dens * weight, axis=-1)
+    c = np.array([np.sum(X_WEIGHTS * energy_interpolator(U_TILDE_GRID, sums[i], scales.w)(_K * T_i * X_NODES))
+                  for i, T_i in enumerate(T_pts)])
+    return (_K**2 * T_pts * c).reshape(T.shape)
+
+
+__all__ = ["WINDOWS", "X_STAR", "black_asymptote", "black_heat_capacity", "kki_heat_capacity", "relaxed_fraction"]
