@@ -22,7 +22,7 @@ import numpy as np
 from glassfit import constants, stm
 from glassfit.density import mean_separation
 from glassfit.distributions import KKIDistribution
-from glassfit.observables import scattering
+from glassfit.observables import scattering, timeheat
 from glassfit.observables.conductivity import kki_coupling, thermal_conductivity
 from glassfit.observables.heat import debye_heat_capacity, kki_tls_heat_capacity, multilevel_heat_capacity
 from glassfit.potential import PotentialScales
@@ -158,16 +158,15 @@ class HeatCapacityModel(GlassModel):
         if phonons not in ("debye", "free"):
             raise ValueError(f"phonons must be 'debye' or 'free', got {phonons!r}")
         self.output, self.phonons = output, phonons
-        table = list(self.physics_table) + ([_V_L, _V_T] if phonons == "debye" else [_C3])
-        if output != "J/(m3 K)":
-            table.append(_RHO)
-        if output == "J/(mol K)":
-            table.append(_MOLAR)
+        table = list(self.physics_table)
+        extra = ([_V_L, _V_T] if phonons == "debye" else [_C3]) + ([_RHO] if output != "J/(m3 K)" else [])
+        extra += [_MOLAR] if output == "J/(mol K)" else []
+        table += [spec for spec in extra if spec.name not in {row.name for row in table}]
         super().__init__(table, **kwargs)
 
-    def _evaluate(self, T, **params):
+    def _evaluate(self, T, *rest, **params):
         T = np.asarray(T, dtype=float)
-        c = self.volumetric(T, **params)
+        c = self.volumetric(T, *rest, **params)
         if self.phonons == "debye":
             c = c + debye_heat_capacity(T, params["v_l"], params["v_t"])
         else:
@@ -548,10 +547,57 @@ class KKIVelocityModel(KKIAcousticModel):
         return resonant + relax + params["dv0"]
 
 
+class BlackTimeHeatModel(HeatCapacityModel):
+    """STM time-dependent specific heat c(T, t): Black's law with the exact arcsech n(E, t) (physics.md §7.1).
+
+    Independent variables T [K] and the measurement time t [s]; ``window`` "step" or "exponential".
+    Shares P0, γ_l, γ_t, ρ and the velocities with the other STM models.
+    """
+
+    name_id = "black_time_heat"
+    independent = ("T", "t")
+    physics_table = (_P0_ROW, *_GAMMA_ROWS, _RHO, _V_L, _V_T)
+
+    def __init__(self, window: str = "step", **kwargs):
+        if window not in timeheat.WINDOWS:
+            raise ValueError(f"window must be one of {timeheat.WINDOWS}, got {window!r}")
+        self.window = window
+        super().__init__(**kwargs)
+
+    def volumetric(self, T, t, P0, gamma_l, gamma_t, rho, v_l, v_t, **_):
+        k_tau = scattering.relaxation_constant(gamma_l * constants.eV, gamma_t * constants.eV, rho, v_l, v_t)
+        return timeheat.black_heat_capacity(T, t, P0 * 1e45, k_tau, self.window)
+
+
+class KKITimeHeatModel(HeatCapacityModel):
+    """KKI time-dependent specific heat c(T, t), TLS by TLS with exact splittings and rates (physics.md §7.2).
+
+    Shares every KKI name (η_c, ξ_c, log10_N, w, η_L, ξ_L, χ_1, χ_2, χ_t/χ_l, ρ, v_l, v_t).
+    """
+
+    name_id = "kki_time_heat"
+    independent = ("T", "t")
+    physics_table = (*_KKI_ROWS, *_CHI_ROWS, _RHO, _V_L, _V_T)
+
+    def __init__(self, window: str = "exponential", **kwargs):
+        if window not in timeheat.WINDOWS:
+            raise ValueError(f"window must be one of {timeheat.WINDOWS}, got {window!r}")
+        self.window = window
+        super().__init__(**kwargs)
+
+    def _set_derived_hints(self):
+        self.set_param_hint("N", expr="10**log10_N")
+
+    def volumetric(self, T, t, **params):
+        scales, dist = _kki_material(params)
+        return timeheat.kki_heat_capacity(T, t, scales, dist, _kki_chi(params), params["rho"], params["v_l"],
+                                          params["v_t"], self.window)
+
+
 #: Every registered model class by its id.
 REGISTRY: dict[str, type[GlassModel]] = {cls.name_id: cls for cls in (
     STMHeatCapacityModel, KKIHeatCapacityModel, STMConductivityModel, KKIConductivityModel, STMAttenuationModel,
-    STMVelocityModel, KKIAttenuationModel, KKIVelocityModel)}
+    STMVelocityModel, KKIAttenuationModel, KKIVelocityModel, BlackTimeHeatModel, KKITimeHeatModel)}
 
 __all__ = [
     "ACOUSTIC_OUTPUTS",

@@ -10,8 +10,9 @@ T = np.geomspace(0.05, 1.0, 25)
 
 
 def independent(model, temps=T):
-    """Values of every independent variable of ``model``: temperatures, and 1 MHz where a frequency is needed."""
-    return {name: temps if name == "T" else np.full(temps.shape, 1e6) for name in model.independent}
+    """Values of every independent variable of ``model``: temperatures, 1 MHz for frequencies, 10 s for times."""
+    values = {"T": temps, "f": np.full(temps.shape, 1e6), "t": np.full(temps.shape, 10.0)}
+    return {name: values[name] for name in model.independent}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

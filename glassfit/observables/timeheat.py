@@ -17,11 +17,11 @@ Units: T [K], t [s], c [J m⁻³ K⁻¹].
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import CubicSpline
+from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from glassfit import constants
 from glassfit._validate import finite_array
-from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
+from glassfit.density import U_TILDE_GRID, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.observables.heat import X_NODES, X_WEIGHTS
 from glassfit.observables.scattering import _rate_at_zero_temperature
@@ -30,6 +30,7 @@ _K = constants.k_B
 #: x* = E*/kT of Black's asymptote: ⟨ln(x³ coth(x/2))⟩ over (x/2)² sech²(x/2) (physics.md §7.1)
 X_STAR = 2.9358970925208516
 WINDOWS = ("step", "exponential")
+_PANELS = 2          # Gauss–Legendre panels of the iso-energy nodes: n(u) is converged to 1e-8 already
 
 
 def _exponential_window_table():
@@ -106,22 +107,35 @@ def kki_heat_capacity(T, t, scales, distribution, chi, rho, v_l, v_t, window="ex
         raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
     T, t = _grid(T, t)
     distribution = as_distribution(distribution)
-    quad_nodes = quadrature_for(U_TILDE_GRID, barrier_max)
+    quad_nodes = quadrature_for(U_TILDE_GRID, barrier_max, n_panels=_PANELS)
     u = U_TILDE_GRID * scales.w
     T_pts, t_pts = T.ravel(), t.ravel()
-    sums = np.zeros((T_pts.size, u.size))
-    coth = 1.0 / np.tanh(u[None, :] / (2.0 * _K * T_pts[:, None]))
+    out = np.empty(T_pts.shape)
+    # every representation of one shape (2 for type 2, 4 for type 1) has the same levels and τ:
+    # sum their densities first, so each distinct TLS is weighted once
+    shapes = quad_nodes.type2.alpha.shape[1] // 2
+    per_type = []
     for j, nodes in enumerate((quad_nodes.type1, quad_nodes.type2)):
         dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
-        dens *= scales.eta_L * scales.xi_L / scales.w
-        rate0 = _rate_at_zero_temperature(u[:, None], nodes.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
-        with np.errstate(over="ignore"):                                                # t/τ → ∞: weight 1
-            t_over_tau = t_pts[:, None, None] * rate0[None] * coth[:, :, None]           # (P, K, M)
-        weight = (t_over_tau >= 1.0) if window == "step" else -np.expm1(-t_over_tau)
-        sums += np.sum(dens * weight, axis=-1)
-    c = np.array([np.sum(X_WEIGHTS * energy_interpolator(U_TILDE_GRID, sums[i], scales.w)(_K * T_i * X_NODES))
-                  for i, T_i in enumerate(T_pts)])
-    return (_K**2 * T_pts * c).reshape(T.shape)
+        dens = dens.reshape(u.size, -1, shapes).sum(axis=1) * scales.eta_L * scales.xi_L / scales.w
+        rate0 = _rate_at_zero_temperature(u[:, None], nodes.x_ge2[:, :shapes], chi["l"][j], chi["t"][j],
+                                          rho, v_l, v_t)
+        per_type.append((dens, rate0))
+    log_u = np.log(U_TILDE_GRID)
+    for T_i in np.unique(T_pts):
+        at = np.nonzero(T_pts == T_i)[0]
+        coth = 1.0 / np.tanh(u / (2.0 * _K * T_i))
+        sums = np.zeros((at.size, u.size))
+        for dens, rate0 in per_type:
+            with np.errstate(over="ignore"):                                            # t/τ → ∞: weight 1
+                t_over_tau = t_pts[at, None, None] * (rate0 * coth[:, None])[None]       # (n_t, K, M)
+            weight = (t_over_tau >= 1.0) if window == "step" else -np.expm1(-t_over_tau)
+            sums += np.sum(dens * weight, axis=-1)
+        values = np.log(np.maximum(sums, 1e-300)).T                                     # (K, n_t)
+        spline = CubicSpline(log_u, values) if np.all(sums > 0) else PchipInterpolator(log_u, values)
+        x_u = np.clip(np.log(_K * T_i * X_NODES / scales.w), log_u[0], log_u[-1])
+        out[at] = _K**2 * T_i * np.sum(X_WEIGHTS[:, None] * np.exp(spline(x_u)), axis=0)
+    return out.reshape(T.shape)
 
 
 __all__ = ["WINDOWS", "X_STAR", "black_asymptote", "black_heat_capacity", "kki_heat_capacity", "relaxed_fraction"]
