@@ -24,3 +24,16 @@ def positive_scalar(name: str, value) -> float:
     if not arr > 0:
         raise ValueError(f"{name} must be > 0, got {float(arr)!r}")
     return float(arr)
+
+
+def positive_array(name: str, value, label: str | None = None) -> np.ndarray:
+    """``value`` as a float array of finite numbers > 0; ValueError naming ``label`` (default ``name``).
+
+    A label may end in its unit in parentheses: "temperatures T (K)" → "temperatures T must be > 0 (K)".
+    """
+    arr = finite_array(name, value)
+    if np.any(arr <= 0):
+        text = label or name
+        head, _, unit = text.partition(" (")
+        raise ValueError(f"{head} must be > 0" + (f" ({unit}" if unit else ""))
+    return arr

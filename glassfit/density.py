@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
-from glassfit._validate import finite_array
+from glassfit._validate import finite_array, positive_array
 from glassfit.distributions import as_distribution
 from glassfit.potential import PotentialScales
 from glassfit.tables import default_tables
@@ -248,9 +248,7 @@ def energy_interpolator(u_tilde, values, w):
 
 
 def _energies(u, scales):
-    u = finite_array("u", u)
-    if np.any(u <= 0):
-        raise ValueError("energies u must be > 0 [J]")
+    u = positive_array("u", u, "energies u (J)")
     return u, u / scales.w
 
 

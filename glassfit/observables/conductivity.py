@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
-from glassfit._validate import finite_array, positive_scalar
+from glassfit._validate import finite_array, positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.potential import PotentialScales
@@ -39,9 +39,7 @@ def thermal_conductivity(T, inverse_mfp, v_l, v_t):
     ``inverse_mfp(polarisation, omega, T)`` returns the total l⁻¹ [1/m] of branch "l" or "t" for
     arrays ω [rad/s] and T [K] of one shape (sum your mechanisms there: Matthiessen's rule).
     """
-    T = finite_array("T", T)
-    if np.any(T <= 0):
-        raise ValueError("temperatures T must be > 0 K")
+    T = positive_array("T", T, "temperatures T (K)")
     velocities = {"l": positive_scalar("v_l", v_l), "t": positive_scalar("v_t", v_t)}
     kT = _K * T[..., None]
     omega = kT * _X / _HBAR

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
-from glassfit._validate import finite_array, positive_scalar
+from glassfit._validate import positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.ensemble import REGIONS, plane_nodes
@@ -39,10 +39,7 @@ X_NODES, X_WEIGHTS = _x_nodes()
 
 
 def _temperatures(T):
-    T = finite_array("T", T)
-    if np.any(T <= 0):
-        raise ValueError("temperatures T must be > 0 K")
-    return T
+    return positive_array("T", T, "temperatures T (K)")
 
 
 def tls_heat_capacity_from_density(T, density):

@@ -17,7 +17,7 @@ from scipy.integrate import quad
 from scipy.special import digamma
 
 from glassfit import constants
-from glassfit._validate import finite_array, positive_scalar
+from glassfit._validate import finite_array, positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 
@@ -54,13 +54,8 @@ _U, _W_U = _u_measure()
 
 
 def _omega_T(omega, T):
-    omega = finite_array("omega", omega)
-    T = finite_array("T", T)
-    if np.any(omega <= 0):
-        raise ValueError("angular frequencies omega must be > 0 rad/s")
-    if np.any(T <= 0):
-        raise ValueError("temperatures T must be > 0 K")
-    return np.broadcast_arrays(omega, T)
+    return np.broadcast_arrays(positive_array("omega", omega, "angular frequencies omega (rad/s)"),
+                               positive_array("T", T, "temperatures T (K)"))
 
 
 def relaxation_constant(gamma_l, gamma_t, rho, v_l, v_t):

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from glassfit import constants
-from glassfit._validate import finite_array
+from glassfit._validate import positive_array
 from glassfit.density import U_TILDE_GRID, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.observables.heat import X_NODES, X_WEIGHTS
@@ -70,13 +70,8 @@ def relaxed_fraction(z, window="step"):
 
 
 def _grid(T, t):
-    T = finite_array("T", T)
-    t = finite_array("t", t)
-    if np.any(T <= 0):
-        raise ValueError("temperatures T must be > 0 K")
-    if np.any(t <= 0):
-        raise ValueError("measurement times t must be > 0 s")
-    return np.broadcast_arrays(T, t)
+    return np.broadcast_arrays(positive_array("T", T, "temperatures T (K)"),
+                               positive_array("t", t, "measurement times t (s)"))
 
 
 def black_heat_capacity(T, t, P0, K_tau, window="step"):
