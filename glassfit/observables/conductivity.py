@@ -18,17 +18,16 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
+from glassfit._quadrature import gauss_legendre_panels
 from glassfit._validate import finite_array, positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.potential import PotentialScales
 
 _K, _HBAR = constants.k_B, constants.hbar
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 # graded towards x = 0, where an energy-dependent coupling (KKI) leaves an integrable end-point singularity
-_EDGES = np.array([0.0, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 2.0, 5.0, 10.0, 20.0, 35.0, 60.0])
-_X = (0.5 * (_EDGES[1:] + _EDGES[:-1])[:, None] + 0.5 * np.diff(_EDGES)[:, None] * _GL_X).ravel()
-_W = (0.5 * np.diff(_EDGES)[:, None] * _GL_W).ravel() * _X**4 * np.exp(-_X) / (-np.expm1(-_X)) ** 2
+_X, _W = gauss_legendre_panels([0.0, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 2.0, 5.0, 10.0, 20.0, 35.0, 60.0])
+_W = _W * _X**4 * np.exp(-_X) / (-np.expm1(-_X)) ** 2
 
 POLARISATIONS = {"l": 1, "t": 2}     # branch multiplicity
 

@@ -17,25 +17,15 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
+from glassfit._quadrature import gauss_legendre_panels
 from glassfit._validate import positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.ensemble import REGIONS, plane_nodes
 
-_X_PANELS = (0.0, 2.0, 6.0, 14.0, 30.0, 60.0)        # x = u/kT; the weight (x/2)² sech²(x/2) < 1e-22 beyond 60
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
-
-
-def _x_nodes():
-    edges = np.asarray(_X_PANELS)
-    half = 0.5 * np.diff(edges)
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    x = (mid[:, None] + half[:, None] * _GL_X).ravel()
-    w = (half[:, None] * _GL_W).ravel()
-    return x, w * (x / 2.0) ** 2 / np.cosh(x / 2.0) ** 2
-
-
-X_NODES, X_WEIGHTS = _x_nodes()
+# x = u/kT on fixed panels; the weight (x/2)² sech²(x/2) is below 1e-22 beyond x = 60
+X_NODES, _W = gauss_legendre_panels((0.0, 2.0, 6.0, 14.0, 30.0, 60.0))
+X_WEIGHTS = _W * (X_NODES / 2.0) ** 2 / np.cosh(X_NODES / 2.0) ** 2
 
 
 def _temperatures(T):

@@ -17,40 +17,18 @@ from scipy.integrate import quad
 from scipy.special import digamma
 
 from glassfit import constants
+from glassfit._quadrature import gauss_legendre_panels, unit_interval_nodes
 from glassfit._validate import finite_array, positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 
 _K, _HBAR = constants.k_B, constants.hbar
 
-# Gauss–Legendre nodes in x = E/kT on [0, 40] and in u = (Δ0/E)² on (1e-30, 1)
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
-
-
-def _panels(edges):
-    edges = np.asarray(edges, float)
-    half = 0.5 * np.diff(edges)
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    return (mid[:, None] + half[:, None] * _GL_X).ravel(), (half[:, None] * _GL_W).ravel()
-
-
-_X_E, _W_E = _panels([0.0, 1.0, 3.0, 7.0, 15.0, 40.0])
-
-
-def _u_measure():
-    """Nodes u = (Δ0/E)² ∈ (1e-30, 1) and weights of the measure sqrt(1 − u) du/(2u).
-
-    ln u on (1e-30, 1/2); u = 1 − s² on (1/2, 1), which removes the square-root end point.
-    """
-    ln_u, w_ln = _panels(np.linspace(np.log(1e-30), np.log(0.5), 25))
-    u_low = np.exp(ln_u)
-    s, w_s = _panels([0.0, np.sqrt(0.5)])
-    u_high = 1.0 - s**2
-    return (np.concatenate([u_low, u_high]),
-            np.concatenate([w_ln * np.sqrt(1.0 - u_low) / 2.0, w_s * s**2 / u_high]))
-
-
-_U, _W_U = _u_measure()
+# Gauss–Legendre nodes in x = E/kT on [0, 40], and in u = (Δ0/E)² on (1e-30, 1) with the weights of
+# the measure sqrt(1 − u) du/(2u)
+_X_E, _W_E = gauss_legendre_panels([0.0, 1.0, 3.0, 7.0, 15.0, 40.0])
+_U, _W_DU, _SQRT_1MU = unit_interval_nodes(1e-30, 24)
+_W_U = _W_DU * _SQRT_1MU / (2.0 * _U)
 
 
 def _omega_T(omega, T):

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from glassfit import constants
+from glassfit._quadrature import unit_interval_nodes
 from glassfit._validate import positive_array
 from glassfit.density import U_TILDE_GRID, quadrature_for
 from glassfit.distributions import as_distribution
@@ -36,17 +37,8 @@ _PANELS = 2          # Gauss–Legendre panels of the iso-energy nodes: n(u) is 
 def _exponential_window_table():
     """g(z) = ½ ∫_0^1 (1 − e^(−z u))/(u sqrt(1 − u)) du on ln z ∈ [−30, 60] (spline) — the exponential-window
     arcsech; g → ½ [ln 4z + γ_E] for z ≫ 1 and → z/... for z ≪ 1."""
-    gl_x, gl_w = np.polynomial.legendre.leggauss(32)
-    # u on (1e-40, 1/2) in ln u, and on (1/2, 1) as u = 1 − s²
-    edges = np.linspace(np.log(1e-40), np.log(0.5), 31)
-    ln_u = (0.5 * (edges[1:] + edges[:-1])[:, None] + 0.5 * np.diff(edges)[:, None] * gl_x).ravel()
-    w_ln = (0.5 * np.diff(edges)[:, None] * gl_w).ravel()
-    u_lo = np.exp(ln_u)
-    s = 0.5 * np.sqrt(0.5) * (gl_x + 1.0)
-    w_s = 0.5 * np.sqrt(0.5) * gl_w
-    u_hi = 1.0 - s**2
-    u = np.concatenate([u_lo, u_hi])
-    measure = np.concatenate([w_ln / np.sqrt(1.0 - u_lo), w_s * 2.0 / u_hi])     # du/(u sqrt(1−u))
+    u, w_du, sqrt_1mu = unit_interval_nodes(1e-40, 30, order=32)
+    measure = w_du / (u * sqrt_1mu)                                                 # du/(u sqrt(1−u))
     log_z = np.linspace(-30.0, 60.0, 451)
     g = 0.5 * np.sum(measure * -np.expm1(-np.exp(log_z)[:, None] * u), axis=1)
     return log_z, CubicSpline(log_z, g)
