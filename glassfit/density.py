@@ -87,8 +87,9 @@ def _panel_nodes(lo, hi, n_panels):
     return x, w
 
 
-def _threshold(tables, u_tilde):
-    """A*(ũ): J̃(A*, δ = 0) = ũ, clipped to the table's lower edge (bisection on the doublet table)."""
+def threshold_barrier(tables, u_tilde):
+    """A*(ũ): the barrier of the symmetric doublet of splitting ũ = u/w, J̃(A*, δ = 0) = ũ, clipped to the
+    table's lower edge (bisection on the doublet table); TLS of energy u have A_b ≥ A*."""
     lo = np.full(u_tilde.shape, _A_TABLE_MIN)
     hi = np.full(u_tilde.shape, _A_TABLE_MAX)
     target = np.log(u_tilde)
@@ -100,7 +101,7 @@ def _threshold(tables, u_tilde):
     return np.where(tables.doublet(np.full(1, _A_TABLE_MIN), np.zeros(1))[1][0] <= target, _A_TABLE_MIN, hi)
 
 
-def _type1_jacobian(a, b):
+def type1_from_barrier_frame(a, b):
     """(α1, β1) of −a z² + b z³ + z⁴ seen from its left minimum, and |∂(α1, β1)/∂(a, b)|."""
     root = np.sqrt(9.0 * b**2 + 32.0 * a)
     z = (-3.0 * b - root) / 8.0
@@ -159,7 +160,7 @@ class IsoEnergyQuadrature:
         self.barrier_max = top
 
         # below J̃(cutoff) there is no doublet at all: those energies get empty (zero-length) panels
-        a_star = np.minimum(_threshold(tables, u0), min(top, _A_TABLE_MAX))
+        a_star = np.minimum(threshold_barrier(tables, u0), min(top, _A_TABLE_MAX))
         s, ws = _panel_nodes(np.zeros_like(u0), np.sqrt(min(top, _A_TABLE_MAX) - a_star), n_panels)
         a = a_star[:, None] + s**2
         quad_w = 2.0 * s * ws                                           # da = 2 s ds
@@ -185,7 +186,7 @@ class IsoEnergyQuadrature:
                                weight=np.concatenate([base, base], axis=1),
                                x_ge2=np.tile(x_ge2, 2), dx2=np.tile(dx2, 2), barrier=np.tile(a, 2))
         # type 1: origin at the left minimum of (a, ±b), and the mirror images (origin at the right minimum)
-        parts = [_type1_jacobian(a, sb) for sb in (b, -b)]
+        parts = [type1_from_barrier_frame(a, sb) for sb in (b, -b)]
         alpha1 = np.concatenate([p[0] for p in parts] * 2, axis=1)
         beta1 = np.concatenate([p[1] for p in parts] + [-p[1] for p in parts], axis=1)
         weight1 = np.concatenate([base * p[2] for p in parts] * 2, axis=1)
@@ -306,4 +307,5 @@ def mean_separation(u, scales, distribution, barrier_max=None):
 
 
 __all__ = ["A_B_TAIL", "U_TILDE_GRID", "U_TILDE_MAX", "U_TILDE_MIN", "IsoEnergyQuadrature", "TypeNodes",
-           "coupling_density", "energy_interpolator", "mean_separation", "quadrature_for", "tls_density"]
+           "coupling_density", "energy_interpolator", "mean_separation", "quadrature_for", "threshold_barrier",
+           "tls_density", "type1_from_barrier_frame"]

@@ -4,15 +4,21 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 from glassfit import constants
+from glassfit.density import tls_density
 from glassfit.distributions import KKIDistribution
 from glassfit.observables.heat import kki_tls_heat_capacity
 from glassfit.observables.scattering import relaxation_constant
 from glassfit.observables.timeheat import (
+    K_SIGMA,
     X_STAR,
     black_asymptote,
     black_heat_capacity,
+    kki_closed_form,
     kki_heat_capacity,
+    kki_time_scales,
     relaxed_fraction,
+    relaxed_fraction_kki,
+    tau_density,
 )
 from glassfit.potential import PotentialScales
 
@@ -83,3 +89,102 @@ def test_bad_inputs():
         black_heat_capacity(0.1, -1.0, P0, K_TAU)
     with pytest.raises(ValueError, match="window"):
         kki_heat_capacity(0.1, 1.0, scales, dist, chi, 1200.0, 3000.0, 1500.0, window="box")
+
+
+# ---------------------------------------------------------------------------
+# The reconstructed closed form (6.2)/(6.3) against the production form (physics.md §7.2)
+# ---------------------------------------------------------------------------
+
+FLAT = KKIDistribution(1e3, 1e3, 1e27)        # h, g flat over every TLS: the assumption of (6.3)
+CUTOFF = 40.0
+
+
+def _production_and_closed(T, L):
+    scales, _, chi = _kki()
+    times = kki_time_scales(T, scales, chi, 1200.0, 3000.0, 1500.0, CUTOFF)
+    t = times.tau_min[0] * np.exp(L) / 4                 # ln(4t/τ_min) = L (χ_1 = χ_2: one τ_min)
+    args = (scales, FLAT, chi, 1200.0, 3000.0, 1500.0)
+    c = kki_heat_capacity(T, t, *args, barrier_max=CUTOFF)
+    return times, c, kki_closed_form(T, t, *args, barrier_max=CUTOFF)
+
+
+@pytest.mark.parametrize("T", [0.05, 0.1, 0.3])
+def test_kki_slope_ratio_follows_the_closed_form(T):
+    # (dc/d ln t)/(Black slope) = [1 + ln(4t/τ_min)/OBS]^(−4/3): measured relative to the slope at
+    # ln(4t/τ_min) = 5 so the amplitude drops out; OBS = 2 ln(w/kT).  Measured: within 6 % for 5..30.
+    L = np.linspace(4.5, 30.5, 27)
+    times, c, _ = _production_and_closed(T, L)
+    slope = ((c[2:] - c[:-2]) / (L[2:] - L[:-2]))[::5]                 # central differences at L = 5, 10, .., 30
+    law = (1 + (L[1:-1:5] + np.euler_gamma) / times.obs) ** (-4 / 3)
+    np.testing.assert_allclose(slope / slope[0], law / law[0], rtol=0.07)
+    # ...while Black's law (a constant slope) is off by a factor 2–3 at the end
+    assert slope[-1] / slope[0] < 0.5
+
+
+def test_kki_closed_form_amplitude_and_black_slope_at_short_times():
+    # with OBS = 2 ln(w/kT) the closed form is 16–20 % above the production form once ln(4t/τ_min) ≥ 5
+    L = np.linspace(5.0, 30.0, 6)
+    for T in (0.05, 0.3):
+        _, c, closed = _production_and_closed(T, L)
+        ratio = c / closed
+        assert np.all((ratio > 0.78) & (ratio < 0.88)), ratio
+        assert np.ptp(ratio) < 0.04                      # the same time dependence
+    # Black's slope at short t: the closed form's is (π²/12) P̄_eff k² T [1 + (L + γ_E)/OBS]^(−4/3) with
+    # P̄_eff = Σ_j K_σ (η_L ξ_L f_j*/w) σ0^(−4/3); the production slope at L = 5 is 0.88 of it (measured,
+    # 0.05–0.3 K), the same offset as the amplitude
+    scales, _, _ = _kki()
+    for T in (0.05, 0.1, 0.3):
+        times, c, closed = _production_and_closed(T, np.array([4.5, 5.5]))
+        p_eff = 2 * K_SIGMA * scales.eta_L * scales.xi_L * FLAT(0.0, 0.0) / scales.w * times.sigma0 ** (-4 / 3)
+        black = np.pi**2 / 12 * p_eff * K**2 * T * (1 + (5 + np.euler_gamma) / times.obs) ** (-4 / 3)
+        assert (closed[1] - closed[0]) == pytest.approx(black, rel=2e-3)       # flat f: f* = f(0, 0)
+        assert (c[1] - c[0]) / black == pytest.approx(0.88, abs=0.04)
+
+
+def test_closed_form_limits():
+    scales, _, chi = _kki()
+    args = (scales, FLAT, chi, 1200.0, 3000.0, 1500.0)
+    times = kki_time_scales(0.1, scales, chi, 1200.0, 3000.0, 1500.0)
+    assert times.obs == pytest.approx(2 * np.log(22.6 / 0.1), rel=1e-12)
+    np.testing.assert_allclose(times.crossover, (22.6 / 0.1) ** 2 * times.tau_min, rtol=1e-12)
+    # nothing has relaxed before τ_min/4; monotone; bounded by the cutoff as t → ∞
+    assert kki_closed_form(0.1, times.tau_min[0] / 8, *args, window="step") == 0.0
+    c = kki_closed_form(0.1, np.geomspace(1e-9, 1e300, 30), *args, barrier_max=CUTOFF)
+    assert np.all(np.diff(c) >= 0) and c[-1] == c[-2]
+    with pytest.raises(ValueError, match="below"):
+        kki_time_scales(100.0, scales, chi, 1200.0, 3000.0, 1500.0)
+
+
+def test_tau_density_is_normalised_and_matches_its_cdf():
+    tau_min, obs = 1e-6, 12.0
+    def per_s(s):                          # p(τ) dτ/ds at τ = τ_min e^(2s)
+        return 2 * tau_min * np.exp(2 * s) * float(tau_density(tau_min * np.exp(2 * s), tau_min, obs))
+    # beyond s = 300 the square-root factor is 1: the tail is (3 OBS/2)(1 + 600/OBS)^(−1/3) / Z analytically
+    z = 1 / per_s(300.0) * (1 + 600 / obs) ** (-4 / 3)
+    total = quad(per_s, 0, 300, limit=400)[0] + 1.5 * obs * (1 + 600 / obs) ** (-1 / 3) / z
+    assert total == pytest.approx(1.0, rel=1e-6)
+    # for τ ≫ τ_min the square-root factor adds ln 2 to the integral in s = ½ ln(τ/τ_min), so
+    # CDF(τ) ≈ [(3 OBS/2)(1 − (1 + ln(τ/τ_min)/OBS)^(−1/3)) + ln 2]/Z, Z ≈ 3 OBS/2 + ln 2
+    cdf = quad(per_s, 0, 10.0, limit=200)[0]                  # ln(τ/τ_min) = 20
+    z_approx = 1.5 * obs + np.log(2)
+    assert cdf == pytest.approx((1.5 * obs * (1 - (1 + 20 / obs) ** (-1 / 3)) + np.log(2)) / z_approx, rel=1e-2)
+    assert tau_density(tau_min / 2, tau_min, obs) == 0.0
+    with pytest.raises(ValueError, match="tau_min"):
+        tau_density(1.0, -1.0, obs)
+
+
+def test_relaxed_fraction_kki_is_the_cdf_of_the_exact_times():
+    scales, dist, chi = _kki()
+    u = np.array([0.3, 1.0]) * K                       # 0.3 K and 1 K TLS
+    t = np.geomspace(1e-12, 1e6, 40)
+    frac = relaxed_fraction_kki(u, t, 0.1, scales, dist, chi, 1200.0, 3000.0, 1500.0)
+    assert frac.shape == (2, 2, 40)
+    assert np.all(np.diff(frac, axis=-1) >= 0) and np.all((frac >= 0) & (frac <= 1))
+    assert np.all(frac[..., 0] == 0.0)                 # t far below τ_min: nothing relaxed
+    # weighting by the fraction and the equilibrium density reproduces the production c(T, t) integrand:
+    # at one energy, Σ_j n_j(u) F_j(u, t) against the same sum done inside kki_heat_capacity's nodes
+    n = tls_density(u, scales, dist)
+    relaxed = np.einsum("ju,jut->ut", np.asarray(n), frac)
+    assert np.all(relaxed[:, -1] <= np.sum(n, axis=0) * (1 + 1e-9))
+    # higher energy relaxes faster (τ ∝ u⁻³ at fixed J/u)
+    assert np.all(frac[:, 1, 20] >= frac[:, 0, 20])

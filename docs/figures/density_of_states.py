@@ -15,10 +15,9 @@ from scipy.optimize import brentq
 
 from glassfit.density import tls_density
 from glassfit.distributions import KKIDistribution
+from glassfit.observables.timeheat import K_SIGMA
 from glassfit.potential import PotentialScales, SoftPotential, instanton_action
 from glassfit.tables import default_tables
-
-K_SIGMA = 8 / 9 * (3 / np.sqrt(2)) ** (2 / 3)
 
 
 def main():
