@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from glassfit.models import BlackTimeHeatModel, KKITimeHeatModel, _kki_chi, _kki_material
+from glassfit.models import BlackTimeHeatModel, KKITimeHeatModel, kki_chi, kki_material
 from glassfit.observables.timeheat import kki_time_scales
 
 #: Temperature of the synthetic experiment [K]: one, so that only the time dependence discriminates
@@ -42,8 +42,8 @@ def crossover_time(T: float) -> float:
     """τ̃(T) [s] of the study's KKI truth (physics.md §7.2)."""
     _, params, _, _ = _models()
     values = params.valuesdict()
-    scales, _ = _kki_material(values)
-    times = kki_time_scales(T, scales, _kki_chi(values), values["rho"], values["v_l"], values["v_t"])
+    scales, _ = kki_material(values)
+    times = kki_time_scales(T, scales, kki_chi(values), values["rho"], values["v_l"], values["v_t"])
     return float(times.crossover[0])
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from glassfit._validate import finite_array
-from glassfit.density import IsoEnergyQuadrature, _doublet_on_curve, _panel_nodes, _type1_jacobian
+from glassfit.density import IsoEnergyQuadrature, _doublet_on_curve, _panel_nodes, type1_from_barrier_frame
 from glassfit.distributions import as_distribution
 from glassfit.tables import default_tables
 
@@ -65,7 +65,7 @@ def _pair_levels(u):
 
 def _with_representations(a, b, weight_ab, levels):
     """Type 2 (−a, b) and type 1 from the left minimum of (a, b) and its mirror image (β → −β)."""
-    alpha1, beta1, det1 = _type1_jacobian(a, b)
+    alpha1, beta1, det1 = type1_from_barrier_frame(a, b)
     return PlaneNodes(alpha=np.concatenate([-a, alpha1, alpha1]),
                       beta=np.concatenate([b, beta1, -beta1]),
                       weight=np.concatenate([weight_ab, weight_ab * det1, weight_ab * det1]),

@@ -292,15 +292,15 @@ def _guess_temperatures(T, kwargs):
     return np.asarray(T, dtype=float)
 
 
-def _kki_material(params):
-    """(PotentialScales, KKIDistribution) from the shared KKI parameter values."""
+def kki_material(params):
+    """(PotentialScales, KKIDistribution) from KKI parameter values (a dict or ``Parameters.valuesdict()``)."""
     scales = PotentialScales(w=params["w"] * constants.k_B, eta_L=params["eta_L"], xi_L=params["xi_L"])
     return scales, KKIDistribution(params["eta_c"], params["xi_c"], 10.0 ** params["log10_N"])
 
 
 def _kki_coupling(branch, params):
     """Σ_j χ_j² X_j(E) of one branch (physics.md §5.2), χ_t = ratio · χ_l."""
-    scales, dist = _kki_material(params)
+    scales, dist = kki_material(params)
     ratio = 1.0 if branch == "l" else params["chi_t_ratio"]
     chi_1, chi_2 = (ratio * params[k] * constants.eV for k in ("chi_1", "chi_2"))
     return kki_coupling(scales, dist, chi_1, chi_2)
@@ -389,7 +389,7 @@ class KKIConductivityModel(ConductivityModel):
     def deformation_potentials(self, params, T):
         """(D_1, D_2) [eV] of the longitudinal coupling at u = kT: D_j = χ_j sqrt⟨δy_eff²⟩ (KKI eq. 5.6)."""
         values = params.valuesdict() if hasattr(params, "valuesdict") else dict(params)
-        scales, dist = _kki_material(values)
+        scales, dist = kki_material(values)
         sep = mean_separation(constants.k_B * np.asarray(T, float), scales, dist)
         return values["chi_1"] * sep[0], values["chi_2"] * sep[1]
 
@@ -473,8 +473,8 @@ class STMVelocityModel(STMAcousticModel):
                 + scattering.relaxation_velocity_shift(omega, T, c, k_tau) + params["dv0"])
 
 
-def _kki_chi(params):
-    """{"l": (χ_1, χ_2), "t": ratio·(χ_1, χ_2)} in J per unit y."""
+def kki_chi(params):
+    """{"l": (χ_1, χ_2), "t": ratio·(χ_1, χ_2)} in J per unit y, from KKI parameter values (χ in eV)."""
     chi_l = (params["chi_1"] * constants.eV, params["chi_2"] * constants.eV)
     return {"l": chi_l, "t": tuple(params["chi_t_ratio"] * c for c in chi_l)}
 
@@ -519,8 +519,8 @@ class KKIAttenuationModel(KKIAcousticModel):
         v = params["v_" + self.branch]
         inv = scattering.kki_resonant_inverse_mfp(omega, T, _kki_coupling(self.branch, params), params["rho"], v)
         if self.relaxation:
-            scales, dist = _kki_material(params)
-            q_rel = scattering.kki_relaxation(omega, T, scales, dist, _kki_chi(params), params["rho"], params["v_l"],
+            scales, dist = kki_material(params)
+            q_rel = scattering.kki_relaxation(omega, T, scales, dist, kki_chi(params), params["rho"], params["v_l"],
                                               params["v_t"], self.branch)[0]
             inv = inv + q_rel * omega / v
         if self.output == "Q^-1":
@@ -539,10 +539,10 @@ class KKIVelocityModel(KKIAcousticModel):
     def _evaluate(self, f, T, **params):
         omega = 2.0 * np.pi * np.asarray(f, float)
         v = params["v_" + self.branch]
-        scales, dist = _kki_material(params)
+        scales, dist = kki_material(params)
         resonant = scattering.kki_resonant_velocity_shift(omega, T, _kki_coupling(self.branch, params), params["rho"],
                                                           v, e_max=0.8 * scales.w)
-        relax = scattering.kki_relaxation(omega, T, scales, dist, _kki_chi(params), params["rho"], params["v_l"],
+        relax = scattering.kki_relaxation(omega, T, scales, dist, kki_chi(params), params["rho"], params["v_l"],
                                           params["v_t"], self.branch)[1]
         return resonant + relax + params["dv0"]
 
@@ -589,8 +589,8 @@ class KKITimeHeatModel(HeatCapacityModel):
         self.set_param_hint("N", expr="10**log10_N")
 
     def volumetric(self, T, t, **params):
-        scales, dist = _kki_material(params)
-        return timeheat.kki_heat_capacity(T, t, scales, dist, _kki_chi(params), params["rho"], params["v_l"],
+        scales, dist = kki_material(params)
+        return timeheat.kki_heat_capacity(T, t, scales, dist, kki_chi(params), params["rho"], params["v_l"],
                                           params["v_t"], self.window)
 
 
@@ -615,4 +615,6 @@ __all__ = [
     "STMConductivityModel",
     "STMHeatCapacityModel",
     "STMVelocityModel",
+    "kki_chi",
+    "kki_material",
 ]

@@ -170,7 +170,7 @@ def test_kki_resonant_velocity_with_constant_coupling_is_the_digamma_form():
         assert np.diff(kki)[0] == pytest.approx(np.diff(dig)[0], abs=1e-6 * c)
 
 
-def _kki_material():
+def kki_material():
     from glassfit.distributions import KKIDistribution
     from glassfit.potential import PotentialScales
 
@@ -182,7 +182,7 @@ def test_kki_relaxation_against_direct_quadrature():
     # adaptive quad over E with a fresh iso-energy quadrature at each energy (no grid, no spline)
     from glassfit.density import IsoEnergyQuadrature
 
-    scales, dist, chi = _kki_material()
+    scales, dist, chi = kki_material()
     rho, v_l, v_t = 1200.0, 3000.0, 1500.0
     for f, T in ((1e6, 0.1), (1e9, 0.05)):
         omega = 2 * np.pi * f
@@ -205,7 +205,7 @@ def test_kki_relaxation_against_direct_quadrature():
 
 def test_kki_relaxation_low_temperature_t_cubed():
     # ωτ ≫ 1 for every thermal TLS: Q⁻¹ ∝ Σ τ⁻¹ ∝ (kT)³, as the STM's (π⁴/12) C K_τ (kT)³/ω
-    scales, dist, chi = _kki_material()
+    scales, dist, chi = kki_material()
     T = np.array([0.01, 0.02])
     q = sc.kki_relaxation(2 * np.pi * 1e10, T, scales, dist, chi, 1200.0, 3000.0, 1500.0)[0]
     assert np.log(q[1] / q[0]) / np.log(2.0) == pytest.approx(3.0, abs=0.15)

@@ -259,19 +259,21 @@ def kki_closed_form(T, t, scales, distribution, chi, rho, v_l, v_t, window="expo
 
     (ln(4t/τ_min) + γ_E with the exponential window; 0 for t < τ_min/4), f_j* = f at the symmetric threshold
     well of type j (flat h, g assumed; physics.md §3.2, §7.2).  A reference and a tool for speed studies
-    (≈ 0.3 ms per point): against the production form :func:`kki_heat_capacity` (flat h, g) its slope
+    (≈ 0.2 ms per temperature): against the production form :func:`kki_heat_capacity` (flat h, g) its slope
     dc/d ln t follows within 6 % for 5 ≤ ln(4t/τ_min) ≤ 30, and its amplitude is 16–20 % high.
     """
     _check_window(window)
     T, t = _grid(T, t)
     distribution = as_distribution(distribution)
-    times = kki_time_scales(T, scales, chi, rho, v_l, v_t, barrier_max)
+    T_unique, where = np.unique(T, return_inverse=True)                       # the scales depend on T only
+    times = kki_time_scales(T_unique, scales, chi, rho, v_l, v_t, barrier_max)
     alpha1, beta1, _ = type1_from_barrier_frame(times.barrier, np.zeros_like(times.barrier))
     f_star = np.stack([distribution(scales.eta_L * alpha1, scales.xi_L * beta1),
                        distribution(-scales.eta_L * times.barrier, np.zeros_like(times.barrier))], axis=-1)
+    where = where.reshape(T.shape)
+    f_star, tau_min, sigma0 = f_star[where], times.tau_min[where], times.sigma0[where][..., None]
     extra = np.euler_gamma if window == "exponential" else 0.0
-    sigma0 = times.sigma0[..., None]
-    log_t = np.maximum(np.log(4.0 * t[..., None]) - np.log(times.tau_min) + extra, 0.0)
+    log_t = np.maximum(np.log(4.0 * t[..., None]) - np.log(tau_min) + extra, 0.0)
     sigma_t = np.minimum(sigma0 * (1.0 + log_t / (2.0 * sigma0)), times.sigma_max)
     n_relaxed = 3.0 * K_SIGMA * scales.eta_L * scales.xi_L * f_star / scales.w * (
         sigma0 ** (-1.0 / 3.0) - sigma_t ** (-1.0 / 3.0))
