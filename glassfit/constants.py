@@ -78,3 +78,69 @@ def specific_to_volumetric(c, rho):
 def volumetric_to_molar(c, rho, molar_mass):
     """Heat capacity per volume [J m⁻³ K⁻¹] -> per mole [J mol⁻¹ K⁻¹], for ρ [kg m⁻³] and M [kg mol⁻¹]."""
     return np.asarray(c, dtype=float) * np.asarray(molar_mass, dtype=float) / np.asarray(rho, dtype=float)
+
+
+#: Units accepted at the edges (data files): unit -> (quantity, glassfit unit, factor), value_glassfit = factor · value.
+#: Attenuation: "1/m" is the energy attenuation l⁻¹ (inverse phonon mean free path), the models' convention;
+#: l⁻¹ = 2α with α the amplitude attenuation in Np/m, and 1 dB/m = ln(10)/20 Np/m of α = ln(10)/10 m⁻¹ of l⁻¹.
+#: "1" is a dimensionless relative velocity change δv/v.
+UNITS: dict[str, tuple[str, str, float]] = {
+    "K": ("temperature", "K", 1.0),
+    "mK": ("temperature", "K", 1e-3),
+    "Hz": ("frequency", "Hz", 1.0),
+    "kHz": ("frequency", "Hz", 1e3),
+    "MHz": ("frequency", "Hz", 1e6),
+    "GHz": ("frequency", "Hz", 1e9),
+    "rad/s": ("frequency", "Hz", 1.0 / (2.0 * np.pi)),
+    "s": ("time", "s", 1.0),
+    "ms": ("time", "s", 1e-3),
+    "us": ("time", "s", 1e-6),
+    "min": ("time", "s", 60.0),
+    "h": ("time", "s", 3600.0),
+    "J/(g K)": ("heat_capacity", "J/(g K)", 1.0),
+    "mJ/(g K)": ("heat_capacity", "J/(g K)", 1e-3),
+    "uJ/(g K)": ("heat_capacity", "J/(g K)", 1e-6),
+    "J/(kg K)": ("heat_capacity", "J/(g K)", 1e-3),
+    "erg/(g K)": ("heat_capacity", "J/(g K)", 1e-7),
+    "J/(mol K)": ("heat_capacity", "J/(mol K)", 1.0),
+    "mJ/(mol K)": ("heat_capacity", "J/(mol K)", 1e-3),
+    "J/(m3 K)": ("heat_capacity", "J/(m3 K)", 1.0),
+    "J/(cm3 K)": ("heat_capacity", "J/(m3 K)", 1e6),
+    "erg/(cm3 K)": ("heat_capacity", "J/(m3 K)", 0.1),
+    "W/(m K)": ("conductivity", "W/(m K)", 1.0),
+    "mW/(m K)": ("conductivity", "W/(m K)", 1e-3),
+    "W/(cm K)": ("conductivity", "W/(m K)", 100.0),
+    "mW/(cm K)": ("conductivity", "W/(m K)", 0.1),
+    "uW/(cm K)": ("conductivity", "W/(m K)", 1e-4),
+    "Q^-1": ("attenuation", "Q^-1", 1.0),
+    "1/m": ("attenuation", "1/m", 1.0),
+    "1/cm": ("attenuation", "1/m", 100.0),
+    "Np/m": ("attenuation", "1/m", 2.0),
+    "dB/m": ("attenuation", "1/m", np.log(10.0) / 10.0),
+    "dB/cm": ("attenuation", "1/m", 10.0 * np.log(10.0)),
+    "1": ("velocity_shift", "1", 1.0),
+    "ppm": ("velocity_shift", "1", 1e-6),
+}
+
+
+def _unit_key(unit: str) -> str:
+    """Spelling-insensitive key: "W/(m K)", "W/m/K", "W/(m*K)" and "W / (m·K)" all give "W/mK"; µ and μ are u."""
+    head, *rest = "".join(c for c in unit.replace("µ", "u").replace("μ", "u") if c not in " *·()^").split("/")
+    return head + ("/" + "".join(rest) if rest else "")
+
+
+_UNIT_KEYS = {_unit_key(name): name for name in UNITS}
+
+
+def unit_info(unit: str) -> tuple[str, str, str, float]:
+    """(canonical spelling, quantity, glassfit unit, factor) of ``unit``; ValueError if it is not in :data:`UNITS`."""
+    name = _UNIT_KEYS.get(_unit_key(str(unit)))
+    if name is None:
+        raise ValueError(f"unknown unit {unit!r}; known units: {', '.join(UNITS)}")
+    return (name, *UNITS[name])
+
+
+def to_glassfit_unit(values, unit: str) -> tuple[np.ndarray, str]:
+    """``values`` given in ``unit`` -> (values in glassfit's unit for that quantity, that unit)."""
+    _, _, target, factor = unit_info(unit)
+    return np.asarray(values, dtype=float) * factor, target

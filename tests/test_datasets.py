@@ -1,74 +1,188 @@
+"""The dataset catalog, the fetching of third-party files (never from the network here) and the synthetic sets."""
+
+import importlib.util
 import os
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import quote, unquote
 
+import lmfit
 import numpy as np
 import pytest
+import requests
 
-from glassfit.datasets import STYCAST_1266, VESPEL_SP1, DataError, data_dir, read_cmb_s4_conductivity
+from glassfit import datasets
+from glassfit.datasets import DATA, DataError, catalog, fetch, list_datasets, load, show_dataset
+from glassfit.loading import check_against_model
+from glassfit.models import REGISTRY
 
 SHARED = os.environ.get("GLASSFIT_DATA_DIR")
 needs_data = pytest.mark.skipif(not SHARED,
                                 reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets/cmb-s4)")
+UPSTREAM = ("https://raw.githubusercontent.com/CMB-S4/Cryogenic_Material_Properties/"
+            "228e540e7c2503611c4fbdf5d90e323e8ea85caf/")
+THIRD_PARTY = [e.id for e in list_datasets() if e.url]
+SYNTHETIC = [e.id for e in list_datasets() if e.nature == "synthetic"]
+
+
+def _make_synthetic():
+    path = Path(__file__).parents[1] / "datasets" / "make_synthetic.py"
+    spec = importlib.util.spec_from_file_location("make_synthetic", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_catalog_lists_the_required_datasets():
+    required = {"stycast-1266", "vespel-sp1", "kapton-lawrence-2000", "teflon-anderson-1963-s1",
+                "teflon-anderson-1963-s2", "ketron-peek-1000", "macor"}
+    assert required <= set(THIRD_PARTY)
+    assert {catalog()[i].nature for i in required} == {"digitized"}
+    observables = {catalog()[i].observable for i in SYNTHETIC}
+    assert {"heat_capacity", "conductivity", "attenuation", "time_heat"} <= observables
+
+
+@pytest.mark.parametrize("dataset_id", THIRD_PARTY)
+def test_third_party_entries_point_at_the_pinned_upstream_file(dataset_id):
+    e = catalog()[dataset_id]
+    assert e.url == UPSTREAM + quote(e.file) and " " not in e.url
+    assert len(e.sha256) == 64 and e.sigma_rel == 0.03
+    assert not (DATA / e.file).exists()                         # never copied into the repository
 
 
 @needs_data
-def test_reads_the_published_files():
-    sty = read_cmb_s4_conductivity(STYCAST_1266)
-    assert len(sty.T) == 13 and sty.T[0] == pytest.approx(0.0609) and sty.kappa[-1] == pytest.approx(6.12e-2)
-    assert sty.citation.startswith("Phonon Scattering and Transmission")       # the UTF-8 BOM is gone
-    ves = read_cmb_s4_conductivity(VESPEL_SP1)
-    assert len(ves.T) == 14 and np.all(np.diff(ves.T) > 0)
-    assert "RunyanJones" in ves.citation
+def test_catalog_sha256_are_the_compilations():
+    sums = dict(line.rsplit(" ", 1) for line in (Path(SHARED) / "SHA256SUMS.txt").read_text().splitlines())
+    assert all(catalog()[i].sha256 == sums[catalog()[i].file] for i in THIRD_PARTY)
 
 
-def _copy(tmp_path, text=None, digest=None):
-    root = tmp_path / "cmb-s4"
-    target = root / STYCAST_1266
-    target.parent.mkdir(parents=True)
-    if text is None:
-        shutil.copy(Path(SHARED) / STYCAST_1266, target)
-    else:
-        target.write_text(text, encoding="utf-8")
-    if digest is not None:
-        (root / "SHA256SUMS.txt").write_text(f"{STYCAST_1266} {digest}\n", encoding="utf-8")
-    return root
+@pytest.mark.parametrize("dataset_id", [pytest.param(i, marks=needs_data) for i in THIRD_PARTY] + SYNTHETIC)
+def test_loaded_datasets_match_their_catalog_entry(dataset_id):
+    e, data = catalog()[dataset_id], load(dataset_id)
+    assert data.n == e.points and data.observable == e.observable and data.y_unit == e.y_unit
+    assert tuple(data.x) == tuple(e.ranges)
+    for name, (lo, hi) in e.ranges.items():
+        assert (data.x[name].min(), data.x[name].max()) == pytest.approx((lo, hi), rel=1e-9)
+    assert np.all(data.sigma > 0) and data.nature == e.nature and data.citation == e.citation
+    assert ("SYNTHETIC" in data.label) == (e.nature == "synthetic")
+    assert ("SYNTHETIC" in show_dataset(dataset_id)) == (e.nature == "synthetic")
 
 
 @needs_data
-def test_sha256_mismatch_is_refused(tmp_path):
-    root = _copy(tmp_path, digest="0" * 64)
-    with pytest.raises(DataError, match="sha256 mismatch"):
-        read_cmb_s4_conductivity(STYCAST_1266, root)
+def test_stycast_1266_as_published():
+    data = load("stycast-1266")
+    assert data.x["T"][0] == pytest.approx(0.0609) and data.y[-1] == pytest.approx(6.12e-2)
+    assert data.sigma == pytest.approx(0.03 * data.y)
+    assert data.notes[0] == ("title line: Phonon Scattering and Transmission at Silicon-Helium Interfaces,"
+                             "J. R. Olson,Cornell University 1993")                  # the UTF-8 BOM is gone
+    assert any("sigma_rel = 0.03" in note for note in data.notes)
+    assert data.source == catalog()["stycast-1266"].url and data.sha256 == catalog()["stycast-1266"].sha256
+    teflon = load("teflon-anderson-1963-s1")                                  # rows out of order upstream
+    assert np.all(np.diff(teflon.x["T"]) > 0) and any("sorted" in note for note in teflon.notes)
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("title\nT(K),k(W/m/K)\n0.1,abc\n", "non-numeric"),
-    ("title\nT(K),k(W/m/K)\n-0.1,1e-3\n", "must be > 0"),
-    ("title\nT(K)\n0.1\n", "two columns"),
-    ("title\nk(W/m/K),T(K)\n1e-3,0.1\n", "columns T"),
-    ("title\n", "not a CSV"),
-])
-def test_bad_files(tmp_path, text, match):
-    root = tmp_path / "d"
-    (root / "x").mkdir(parents=True)
-    (root / "x" / "f.csv").write_text(text, encoding="utf-8")
-    with pytest.raises(DataError, match=match):
-        read_cmb_s4_conductivity("x/f.csv", root)
-
-
-def test_non_utf8_file(tmp_path):
-    (tmp_path / "f.csv").write_bytes(b"\xff\xfe title\nT,k\n0.1,1\n")
-    with pytest.raises(DataError, match="UTF-8"):
-        read_cmb_s4_conductivity("f.csv", tmp_path)
-
-
-def test_missing_file_and_directory(tmp_path, monkeypatch):
-    with pytest.raises(DataError, match="missing data file"):
-        read_cmb_s4_conductivity("nope.csv", tmp_path)
-    monkeypatch.delenv("GLASSFIT_DATA_DIR", raising=False)
-    with pytest.raises(DataError, match="not set"):
-        data_dir()
+def test_unknown_id_and_bad_data_dir(tmp_path, monkeypatch):
+    with pytest.raises(DataError, match="unknown dataset 'nope'; known: stycast-1266"):
+        load("nope")
     monkeypatch.setenv("GLASSFIT_DATA_DIR", str(tmp_path / "absent"))
-    with pytest.raises(DataError, match="not a directory"):
-        data_dir()
+    with pytest.raises(DataError, match="is not a directory"):
+        fetch("stycast-1266")
+    monkeypatch.setenv("GLASSFIT_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match=re.escape("1993 J. R. Olson Stycast 1266.csv is missing")):
+        fetch("stycast-1266")
+
+
+def test_sha256_mismatch_in_the_data_dir(tmp_path, monkeypatch):
+    e = catalog()["vespel-sp1"]
+    target = tmp_path / e.file
+    target.parent.mkdir(parents=True)
+    target.write_text("VESPEL SP-1 ROD:,RunyanJones,2008\nT_bar,k (W/m*K),k/T\n0.328,4.17E-04,1.27E-03\n")
+    monkeypatch.setenv("GLASSFIT_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match=f"VESPEL SP-1 ROD_2008.csv: sha256 mismatch: the catalog expects {e.sha256}, "
+                                        "the file has [0-9a-f]{64}$"):
+        load("vespel-sp1")
+
+
+@pytest.fixture
+def offline_pooch(tmp_path, monkeypatch):
+    """GLASSFIT_DATA_DIR unset, pooch's cache in tmp_path and its downloads served by ``serve(url, output)``."""
+    monkeypatch.delenv("GLASSFIT_DATA_DIR", raising=False)
+    monkeypatch.setattr(datasets, "cache_dir", lambda: tmp_path / "cache")
+    urls = []
+
+    def install(serve):
+        def download(url, output_file, pup):
+            urls.append(url)
+            serve(url, output_file)
+        monkeypatch.setattr(datasets, "_download", download)
+        return urls
+    return install
+
+
+@needs_data
+def test_fetch_downloads_once_into_the_cache(offline_pooch, tmp_path):
+    urls = offline_pooch(lambda url, out: shutil.copy(Path(SHARED) / unquote(url.removeprefix(UPSTREAM)), out))
+    path = fetch("stycast-1266")
+    assert path == tmp_path / "cache" / catalog()["stycast-1266"].file and path.is_file()
+    assert load("stycast-1266").n == 13 and fetch("stycast-1266") == path
+    assert urls == [catalog()["stycast-1266"].url]                          # cached: downloaded only once
+
+
+def test_fetched_file_with_the_wrong_sha256(offline_pooch):
+    offline_pooch(lambda url, out: Path(out).write_text("T,k\n1,1\n"))
+    with pytest.raises(DataError, match="stycast-1266: sha256 mismatch of the file downloaded from https://"):
+        fetch("stycast-1266")
+
+
+def test_download_failure_is_one_message(offline_pooch):
+    def unreachable(url, out):
+        raise requests.ConnectionError("no network")
+    offline_pooch(unreachable)
+    with pytest.raises(DataError, match=r"could not download .* set GLASSFIT_DATA_DIR"):
+        fetch("macor")
+
+
+def test_registry_holds_every_third_party_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "cache_dir", lambda: tmp_path)
+    pup = datasets.registry()
+    assert set(pup.registry) == {catalog()[i].file for i in THIRD_PARTY}
+    e = catalog()["macor"]
+    assert pup.registry[e.file] == f"sha256:{e.sha256}" and pup.get_url(e.file) == e.url
+
+
+def test_synthetic_files_are_what_the_generator_writes(monkeypatch):
+    monkeypatch.delenv("GLASSFIT_DATA_DIR", raising=False)                   # synthetic sets need no data dir
+    make = _make_synthetic()
+    for dataset_id in SYNTHETIC:
+        e, data = catalog()[dataset_id], load(dataset_id)
+        x, y, sigma = make.generate(e)
+        assert all(np.allclose(data.x[k], x[k], rtol=1e-9) for k in x)
+        assert np.allclose(data.y, y, rtol=1e-8) and np.allclose(data.sigma, sigma, rtol=1e-8)
+        assert np.std(y / sigma * e.synthetic["noise_rel"] - 1) == pytest.approx(e.synthetic["noise_rel"], rel=0.4)
+        head = (DATA / e.file).read_text(encoding="utf-8").splitlines()[0]
+        assert head.startswith("# SYNTHETIC DATA") and data.true_params == e.synthetic["true_params"]
+
+
+@pytest.mark.parametrize("dataset_id", SYNTHETIC)
+def test_synthetic_sets_fit_their_generating_model(dataset_id):
+    e = catalog()[dataset_id]
+    model = REGISTRY[e.synthetic["model"]](**e.synthetic["options"])
+    assert set(e.synthetic["true_params"]) == {spec.name for spec in model.parameter_table}
+    check_against_model(load(dataset_id), model, e.synthetic["true_params"])
+
+
+@pytest.mark.parametrize(("dataset_id", "name"), [("synthetic-stm-heat-capacity", "P0"),
+                                                  ("synthetic-kki-heat-capacity", "log10_N")])
+def test_a_fit_recovers_the_true_value(dataset_id, name):
+    """``name`` free from its default, every other parameter fixed at its true value (KKI's c(T) alone pins
+    only one combination of η_c, ξ_c and N: models.KKIHeatCapacityModel)."""
+    e, data = catalog()[dataset_id], load(dataset_id)
+    model = REGISTRY[e.synthetic["model"]](**e.synthetic["options"])
+    params = model.make_params(**e.true_params)
+    for p in params.values():
+        p.set(vary=p.name == name)
+    params[name].set(value=model.spec(name).default)
+    result = model.fit(data.y, params, weights=1.0 / data.sigma, **data.x)
+    p: lmfit.Parameter = result.params[name]
+    assert abs(p.value - e.true_params[name]) < 3.0 * p.stderr

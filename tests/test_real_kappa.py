@@ -3,7 +3,7 @@
 The files carry no sound velocities and none is cited for these polymers, so v_l and v_t are fitted
 parameters with broad log-normal priors (σ_ln = 0.4) centred on the glassy-polymer values of
 physics.md §8 (PMMA 3150/1570 m/s, polystyrene 2800/1400 m/s): they enter as extra residuals.
-Digitized data: σ_rel = 3 % (shared/datasets/README.md).
+Digitized data: σ_rel = 3 % (the catalog's default; shared/datasets/README.md).
 """
 
 import os
@@ -12,27 +12,24 @@ import lmfit
 import numpy as np
 import pytest
 
-from glassfit.datasets import STYCAST_1266, VESPEL_SP1, read_cmb_s4_conductivity
+from glassfit.datasets import load
 from glassfit.models import KKIConductivityModel, STMConductivityModel
 
 pytestmark = pytest.mark.skipif(not os.environ.get("GLASSFIT_DATA_DIR"),
                                 reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets/cmb-s4)")
 PRIORS = {"v_l": (3000.0, 0.4), "v_t": (1500.0, 0.4)}
-SIGMA_REL = 0.03
 
 
 def prior_constrained_fit(model, data, params):
     """MAP by least squares: data residuals plus (ln v − ln v0)/σ_ln for every varying velocity."""
-    sigma = SIGMA_REL * data.kappa
-
     def residual(p):
-        r = (model.eval(p, T=data.T) - data.kappa) / sigma
+        r = (model.eval(p, **data.x) - data.y) / data.sigma
         prior = [(np.log(p[n].value) - np.log(c)) / s for n, (c, s) in PRIORS.items() if p[n].vary]
         return np.concatenate([r, prior])
 
     result = lmfit.minimize(residual, params, method="least_squares")
-    chi2 = np.sum(((model.eval(result.params, T=data.T) - data.kappa) / sigma) ** 2)
-    return result, chi2 / (len(data.T) - result.nvarys)
+    chi2 = np.sum(((model.eval(result.params, **data.x) - data.y) / data.sigma) ** 2)
+    return result, chi2 / (data.n - result.nvarys)
 
 
 def free_velocities(params):
@@ -43,7 +40,7 @@ def free_velocities(params):
 
 @pytest.mark.parametrize("plateau", ["rayleigh", "spm"])
 def test_stm_fit_of_stycast_1266(plateau):
-    data = read_cmb_s4_conductivity(STYCAST_1266)
+    data = load("stycast-1266")
     model = STMConductivityModel(plateau=plateau)
     result, redchi = prior_constrained_fit(model, data, free_velocities(model.make_params()))
     assert result.success and redchi < 1.0
@@ -54,7 +51,7 @@ def test_stm_fit_of_stycast_1266(plateau):
 
 
 def test_stm_fit_of_vespel_sp1():
-    data = read_cmb_s4_conductivity(VESPEL_SP1)
+    data = load("vespel-sp1")
     model = STMConductivityModel(plateau="rayleigh")
     result, redchi = prior_constrained_fit(model, data, free_velocities(model.make_params()))
     assert result.success
@@ -64,7 +61,7 @@ def test_stm_fit_of_vespel_sp1():
 
 
 def test_kki_fit_of_stycast_1266_converges():
-    data = read_cmb_s4_conductivity(STYCAST_1266)
+    data = load("stycast-1266")
     model = KKIConductivityModel(plateau="rayleigh")
     params = free_velocities(model.make_params())
     params["log10_N"].set(vary=False)                         # degenerate with χ² (l⁻¹ ∝ χ² N)
