@@ -44,14 +44,13 @@ class Posterior:
                 meta, g = dict(f["glassfit"].attrs), f["mcmc"]
                 n = int(g.attrs["iteration"])
                 chain, log_prob = g["chain"][:n], g["log_prob"][:n]
-                blobs = g["blobs"][:n] if "blobs" in g else np.zeros(0, bool)
                 acceptance = g["accepted"][...] / max(n, 1)
         except (OSError, KeyError):
             raise ValueError(f"{path} is not a glassfit chain file (unreadable HDF5 or missing groups)") from None
         if n == 0:
             raise ValueError(f"{path} holds no steps yet")
         seed = int(meta["seed"])
-        return cls(json.loads(meta["names"]), chain, log_prob, acceptance, int(np.sum(blobs)),
+        return cls(json.loads(meta["names"]), chain, log_prob, acceptance, int(meta["n_nonfinite"]),
                    None if seed < 0 else seed, str(meta["fingerprint"]), path)
 
     @property

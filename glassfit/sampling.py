@@ -11,13 +11,12 @@ Stopping: every ``check_every`` steps the integrated autocorrelation time τ of 
 estimated on the chain so far (:func:`emcee.autocorr.integrated_time`); the run stops when the number
 of steps N ≥ 50 τ_max and every τ changed by less than 1 % since the previous check, or at ``max_steps``.
 
-A log-posterior that is not finite inside the prior support counts as −inf; each walker-step where
-this happened is flagged in the chain's blobs (so counts survive pools and resumes) and θ is logged.
+A log-posterior that is not finite inside the prior support counts as −inf and θ is logged; the number
+of such evaluations (over all processes and resumed runs) is kept in the chain file.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -114,25 +113,23 @@ def _vector(objective, value, name) -> np.ndarray:
     return arr
 
 
-# ---------------------------------------------------------------- log-probability, serial and pooled
-_WORKER_OBJECTIVE = None
+# ---------------------------------------------------------------- pooled log-probability
+_WORKER = {}
 
 
-def _log_prob(objective, theta):
-    """(log-posterior, whether it was not finite inside the support) — the blob counts the failures."""
-    before = objective.n_nonfinite
-    lp = objective.logpost(theta)
-    return lp, objective.n_nonfinite > before
-
-
-def _init_worker(objective):
-    """Pool initializer: each worker receives the objective once and keeps it."""
-    global _WORKER_OBJECTIVE
-    _WORKER_OBJECTIVE = objective
+def _init_worker(objective, counter):
+    """Pool initializer: each worker receives the objective (and the shared non-finite counter) once."""
+    _WORKER.update(objective=objective, counter=counter)
 
 
 def _pooled_log_prob(theta):
-    return _log_prob(_WORKER_OBJECTIVE, theta)
+    objective = _WORKER["objective"]
+    before = objective.n_nonfinite
+    lp = objective.logpost(theta)
+    if objective.n_nonfinite > before:
+        with _WORKER["counter"].get_lock():
+            _WORKER["counter"].value += 1
+    return lp
 
 
 # ---------------------------------------------------------------- chain file
@@ -189,7 +186,17 @@ def _write_meta(path: Path, objective, nwalkers, seed):
     with h5py.File(path, "a") as f:
         g = f.require_group("glassfit")
         g.attrs.update({"names": json.dumps(objective.names), "fingerprint": fingerprint(objective),
-                        "nwalkers": nwalkers, "seed": -1 if seed is None else int(seed)})
+                        "nwalkers": nwalkers, "seed": -1 if seed is None else int(seed), "n_nonfinite": 0})
+
+
+def _add_nonfinite(path: Path, count: int) -> int:
+    """Add ``count`` to the chain file's tally of non-finite log-posteriors; returns the total."""
+    import h5py
+
+    with h5py.File(path, "a") as f:
+        g = f["glassfit"]
+        g.attrs["n_nonfinite"] = int(g.attrs["n_nonfinite"]) + count
+        return int(g.attrs["n_nonfinite"])
 
 
 @dataclass(frozen=True)
@@ -202,7 +209,7 @@ class RunInfo:
     converged: bool
     tau: np.ndarray | None          # integrated autocorrelation time per parameter [steps] at the last check
     acceptance: float               # mean acceptance fraction over walkers
-    n_nonfinite: int                # walker-steps whose log-posterior was not finite inside the prior support
+    n_nonfinite: int                # log-posterior evaluations not finite inside the prior support (whole chain)
     elapsed: float                  # wall time of this call [s]
 
     @property
@@ -292,14 +299,12 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         _write_meta(path, objective, nwalkers, seed)
         done = 0
     t0 = time.perf_counter()
-    pool = None
+    pool, counter, serial_before = None, multiprocessing.Value("l", 0), objective.n_nonfinite
     if processes > 1:
-        pool = multiprocessing.get_context().Pool(processes, initializer=_init_worker, initargs=(objective,))
-        log_prob = _pooled_log_prob
-    else:
-        log_prob = functools.partial(_log_prob, objective)
+        pool = multiprocessing.get_context().Pool(processes, initializer=_init_worker, initargs=(objective, counter))
     try:
-        sampler = emcee.EnsembleSampler(nwalkers, ndim, log_prob, pool=pool, backend=backend, blobs_dtype=bool)
+        sampler = emcee.EnsembleSampler(nwalkers, ndim, _pooled_log_prob if pool else objective.logpost, pool=pool,
+                                        backend=backend)
         tau, previous, converged = None, None, False
         if done >= check_every:        # the τ of the previous check, so that a resumed run stops where a long one would
             previous = autocorr_time(backend.get_chain()[: done - done % check_every])
@@ -320,10 +325,10 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     n = backend.iteration
     if tau is None and n > 0:
         tau = autocorr_time(backend.get_chain())
-    blobs = backend.get_blobs()
+    n_nonfinite = _add_nonfinite(path, counter.value + objective.n_nonfinite - serial_before)
     return RunInfo(path=path, nsteps=int(n), nwalkers=nwalkers, converged=converged, tau=tau,
-                   acceptance=float(np.mean(backend.accepted / max(n, 1))),
-                   n_nonfinite=int(np.sum(blobs)) if blobs is not None else 0, elapsed=time.perf_counter() - t0)
+                   acceptance=float(np.mean(backend.accepted / max(n, 1))), n_nonfinite=n_nonfinite,
+                   elapsed=time.perf_counter() - t0)
 
 
 def _start(objective, nwalkers, seed, start):
