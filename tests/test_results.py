@@ -113,7 +113,7 @@ def test_derived_parameters_through_the_chain(tmp_path):
 
 
 def test_bad_inputs(stm_run, tmp_path):
-    obj, info, post = stm_run
+    post = stm_run[2]
     with pytest.raises(ValueError, match="not sampled from this objective"):
         results.summarize(post, stm_objective(seed=5))
     with pytest.raises(ValueError, match="not sampled from this objective"):
