@@ -1,0 +1,131 @@
+"""Benchmark of the inference layer (issue "Bayesian inference").
+
+1. Overhead of Objective.logpost and of the whole sampler (emcee moves, HDF5 chain, τ checks) over the raw
+   model function, per evaluation, for a microsecond model (STM c(T)) and a millisecond one (KKI c(T)).
+2. Speed-up of a 2-process pool over serial sampling on a KKI joint posterior.
+3. End-to-end joint KKI posterior — synthetic c(T) + κ(T) + l(ω, T) + c(T, t), all shared parameters
+   (η_c, ξ_c, log10 N, χ_1, χ_2) free — sampled on 2 processes in blocks of steps (resuming the chain)
+   until the smallest effective sample size reaches 1000 or the time budget (5 min) is spent.
+
+Run: ``PYTHONPATH=. python benchmarks/sampling.py [--budget SECONDS]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import timeit
+from pathlib import Path
+
+import numpy as np
+
+from glassfit import results, sampling
+from glassfit.models import (
+    KKIAttenuationModel,
+    KKIConductivityModel,
+    KKIHeatCapacityModel,
+    KKITimeHeatModel,
+    STMHeatCapacityModel,
+)
+from glassfit.objective import Data, JointObjective, Objective
+
+TRUTH = {"eta_c": 0.8, "xi_c": 1.2, "log10_N": 26.5, "chi_1": 1.0, "chi_2": 1.0}
+
+
+def synthetic(model, x, free, name, seed, rel=0.02):
+    """Objective of synthetic data from ``model`` at TRUTH with relative noise ``rel``; ``free`` parameters vary."""
+    params = model.make_params()
+    for k in params:
+        if k in TRUTH:
+            params[k].set(value=TRUTH[k])
+        if not params[k].expr:
+            params[k].set(vary=k in free)
+    truth = model.eval(params, **x)
+    y = truth * (1 + rel * np.random.default_rng(seed).normal(size=truth.size))
+    return Objective(model, Data(x, y, rel * np.abs(truth), name=name, meta={"nature": "synthetic"}), params=params)
+
+
+def per_call(fn, repeat=5):
+    """Best-of-``repeat`` time of one call [s]."""
+    number = max(1, int(0.2 / max(timeit.timeit(fn, number=1), 1e-7)))
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def overhead(label, objective, steps, workdir):
+    theta = objective.theta()
+    values = objective.values(objective.named(theta))
+    args = {root: values[name] for name, root in objective._args}
+    x = objective.data.x
+    t_raw = per_call(lambda: objective.model.func(**x, **args))
+    t_post = per_call(lambda: objective.logpost(theta))
+    walkers = 16
+    start = sampling.initial_walkers(objective, walkers, *sampling.least_squares(objective), rng=0)
+    info = sampling.run(objective, workdir / f"{label}.h5", max_steps=steps, nwalkers=walkers, start=start,
+                        converge=False)
+    t_run = info.elapsed / (steps * walkers)
+    print(f"{label:<22}{t_raw * 1e6:>10.1f}{t_post * 1e6:>12.1f}{100 * (t_post / t_raw - 1):>9.1f} %"
+          f"{t_run * 1e6:>12.1f}{100 * (t_run / t_raw - 1):>9.1f} %")
+
+
+def joint_kki():
+    """The four synthetic KKI observables, every shared parameter free (w, η_L, ξ_L, ρ, velocities fixed)."""
+    free = tuple(TRUTH)
+    T = np.geomspace(0.05, 0.5, 8)
+    T6 = np.tile(np.geomspace(0.05, 0.5, 6), 2)
+    parts = [
+        synthetic(KKIHeatCapacityModel(), {"T": T}, free, "c(T)", 1),
+        synthetic(KKIConductivityModel(plateau="none"), {"T": T}, free, "kappa(T)", 2),
+        synthetic(KKIAttenuationModel(output="1/m"), {"f": np.repeat([1e3, 1e6], 6), "T": T6}, free, "l^-1(f, T)", 3),
+        synthetic(KKITimeHeatModel(), {"T": T6, "t": np.repeat([10.0, 1000.0], 6)}, free, "c(T, t)", 4),
+    ]
+    return JointObjective(parts)
+
+
+def main(budget: float):
+    workdir = Path(tempfile.mkdtemp(prefix="glassfit-bench-"))
+    T = np.geomspace(0.05, 2.0, 30)
+    print("1. overhead per evaluation (µs) over the raw model function, 30 temperatures")
+    print(f"{'model':<22}{'raw':>10}{'logpost':>12}{'':>11}{'sampler':>12}")
+    overhead("STM c(T)", synthetic(STMHeatCapacityModel(phonons="free"), {"T": T}, ("P0", "c3"), "stm", 0), 2000,
+             workdir)
+    overhead("KKI c(T)", synthetic(KKIHeatCapacityModel(), {"T": T}, ("eta_c", "log10_N"), "kki", 0), 200, workdir)
+
+    joint = joint_kki()
+    theta = joint.theta(TRUTH)
+    t_eval = per_call(lambda: joint.logpost(theta), repeat=3)
+    print(f"\njoint KKI posterior: {joint.ndim} free parameters, "
+          f"{sum(d.y.size for d in joint.datasets)} points, logpost {t_eval * 1e3:.1f} ms")
+    for o in joint.objectives:
+        t_part = per_call(lambda o=o: o.logpost(o.theta(TRUTH)))
+        print(f"  {o.data.name:<12} {o.data.y.size:3d} points  {t_part * 1e3:6.2f} ms")
+
+    print("\n2. pool speed-up (joint KKI, 20 walkers × 30 steps)")
+    start = sampling.initial_walkers(joint, 20, *sampling.least_squares(joint, theta), rng=0)
+    elapsed = {}
+    for processes in (1, 2):
+        info = sampling.run(joint, workdir / f"pool{processes}.h5", max_steps=30, nwalkers=20, start=start,
+                            processes=processes, converge=False)
+        elapsed[processes] = info.elapsed
+        print(f"  processes={processes}: {info.elapsed:6.1f} s")
+    print(f"  speed-up: {elapsed[1] / elapsed[2]:.2f} ×   (ideal 2 ×)")
+
+    print(f"\n3. end-to-end joint KKI posterior on 2 processes (budget {budget:.0f} s, target ESS ≥ 1000)")
+    path, t0, block, done, ess = workdir / "joint.h5", time.perf_counter(), 250, 0, 0.0
+    while time.perf_counter() - t0 < budget and ess < 1000:
+        done += block
+        info = sampling.run(joint, path, max_steps=done, nwalkers=20, seed=0, resume=done > block, processes=2,
+                            converge=False, check_every=50)
+        post = results.Posterior.load(path)
+        summary = results.summarize(post, joint)
+        ess = min(r.ess for r in summary.parameters)
+        print(f"  {time.perf_counter() - t0:6.0f} s  {info.nsteps:5d} steps  min ESS {ess:7.0f}  "
+              f"max τ {max(r.tau for r in summary.parameters):6.1f}")
+    print(summary.table())
+    print(f"wall time {time.perf_counter() - t0:.0f} s (includes the least-squares start), min ESS {ess:.0f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=300.0, help="time budget of part 3 [s]")
+    main(parser.parse_args().budget)

@@ -1,0 +1,380 @@
+"""The statistical objective: data + model + noise model + priors → log-likelihood, log-prior, log-posterior.
+
+The sampler only ever sees ``logpost(θ)`` of an :class:`Objective` (one dataset) or a
+:class:`JointObjective` (several datasets or observables sharing parameters by name).  θ holds the
+free parameters, in the order of ``objective.names``: the model parameters with ``vary=True`` and no
+expression, then the noise parameters.  Expression parameters (e.g. ``N = 10**log10_N``) follow from θ
+through lmfit's expression language (asteval).
+
+Gaussian likelihood, per point i,
+
+    ln L_i = −½ (y_i − m_i)² / s_i² − ln s_i − ½ ln 2π,
+
+with the noise model choosing s_i:
+
+* ``"known"``  — s_i = σ_i from the data;
+* ``"scaled"`` — s_i = k σ_i with a fitted factor ``sigma_scale[<name>]`` (prior LogUniform(0.1, 10));
+* ``"fitted"`` — s_i = r |y_i|, a fitted relative error ``sigma_rel[<name>]`` (prior LogUniform(1e-4, 1)),
+  for data without σ; relative because glass observables span decades.
+
+This module never imports physics: it takes any :class:`lmfit.Model`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass, field
+
+import lmfit
+import numpy as np
+
+from glassfit._validate import finite_array
+from glassfit.priors import LogUniform, as_prior, default_priors
+
+log = logging.getLogger(__name__)
+
+NOISE_MODELS = ("known", "scaled", "fitted")
+_NOISE_PARAMETER = {"scaled": ("sigma_scale", LogUniform(0.1, 10.0)), "fitted": ("sigma_rel", LogUniform(1e-4, 1.0))}
+_LN_2PI = math.log(2 * math.pi)
+
+
+@dataclass(frozen=True, eq=False)
+class Data:
+    """One measured (or synthetic) dataset: independent variables, values, standard errors, provenance.
+
+    Parameters
+    ----------
+    x : dict of str → array
+        Independent variables by the model's names (``"T"`` [K], ``"f"`` [Hz], ``"t"`` [s], …), each
+        broadcastable to the shape of ``y``.
+    y : array
+        Measured values, in the model's output unit.
+    sigma : array or float, optional
+        Standard errors of ``y`` (same unit, > 0); required by the noise models "known" and "scaled".
+    name : str
+        Label used in parameter names of the noise model, summaries and plots.
+    meta : dict
+        Provenance (citation, file, nature …); a ``"sha256"`` entry overrides the hash of the arrays.
+
+    Examples
+    --------
+    >>> d = Data({"T": [0.1, 0.2]}, [1.0, 2.0], 0.1, name="demo")
+    >>> d.x["T"].shape, d.sigma.tolist()
+    ((2,), [0.1, 0.1])
+    """
+
+    x: dict
+    y: np.ndarray
+    sigma: np.ndarray | None = None
+    name: str = "data"
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        y = np.ravel(finite_array(f"{self.name}: y", self.y))
+        if y.size == 0:
+            raise ValueError(f"{self.name}: y is empty")
+        if not isinstance(self.x, dict) or not self.x:
+            raise TypeError(f"{self.name}: x must be a dict of independent-variable arrays, e.g. {{'T': T}}")
+        x = {}
+        for key, value in self.x.items():
+            arr = finite_array(f"{self.name}: {key}", value)
+            if arr.size not in (1, y.size):
+                raise ValueError(f"{self.name}: {key} has {arr.size} values but y has {y.size}")
+            x[key] = np.broadcast_to(np.ravel(arr), y.shape).copy()
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+        if self.sigma is not None:
+            sigma = np.ravel(finite_array(f"{self.name}: sigma", self.sigma))
+            if sigma.size not in (1, y.size):
+                raise ValueError(f"{self.name}: sigma has {sigma.size} values but y has {y.size}")
+            if np.any(sigma <= 0):
+                raise ValueError(f"{self.name}: sigma must be > 0")
+            object.__setattr__(self, "sigma", np.broadcast_to(sigma, y.shape).copy())
+
+    @property
+    def sha256(self) -> str:
+        """``meta["sha256"]`` (the source file's hash) or the SHA-256 of the x, y and σ arrays."""
+        if "sha256" in self.meta:
+            return str(self.meta["sha256"])
+        h = hashlib.sha256()
+        for key in sorted(self.x):
+            h.update(key.encode() + self.x[key].tobytes())
+        h.update(self.y.tobytes() + (b"" if self.sigma is None else self.sigma.tobytes()))
+        return h.hexdigest()
+
+
+class _Expressions:
+    """Expression (derived) parameters of an lmfit Parameters, evaluated with lmfit's asteval in dependency order."""
+
+    def __init__(self, params: lmfit.Parameters):
+        self.exprs = {name: p.expr for name, p in params.items() if p.expr}
+        self._interp = None
+
+    def __getstate__(self):
+        return {"exprs": self.exprs, "_interp": None}
+
+    def _compile(self):
+        from asteval import Interpreter, get_ast_names
+
+        self._interp = Interpreter()
+        code = {name: self._interp.parse(expr) for name, expr in self.exprs.items()}
+        order, pending = [], dict(code)
+        while pending:
+            ready = [n for n, c in pending.items() if not set(get_ast_names(c)) & (set(pending) - {n})]
+            if not ready:
+                raise ValueError(f"circular expressions among parameters {sorted(pending)}")
+            order += [(n, pending.pop(n)) for n in ready]
+        self._order = order
+
+    def evaluate(self, values: dict) -> dict:
+        """``values`` extended in place by every expression parameter."""
+        if not self.exprs:
+            return values
+        if self._interp is None:
+            self._compile()
+        self._interp.symtable.update(values)
+        for name, code in self._order:
+            values[name] = self._interp.symtable[name] = float(self._interp.run(code))
+        return values
+
+
+class _Posterior:
+    """What the sampler needs: ``names``, ``priors``, ``logp``, ``logl``, ``logpost``, ``pointwise_logl``."""
+
+    def __init__(self, names: list[str], priors: dict):
+        if not names:
+            raise ValueError("no free parameters: set vary=True on at least one parameter")
+        unknown = sorted(set(priors) - set(names))
+        if unknown:
+            raise ValueError(f"priors given for unknown or fixed parameters {unknown}; the free parameters are {names}")
+        self.names = list(names)
+        #: log-posterior evaluations that were not finite inside the prior support (this process)
+        self.n_nonfinite = 0
+
+    @property
+    def ndim(self) -> int:
+        """Number of free parameters."""
+        return len(self.names)
+
+    def _check_theta(self, theta) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape != (self.ndim,):
+            raise ValueError(f"θ must have shape ({self.ndim},) for parameters {self.names}, got {theta.shape}")
+        return theta
+
+    def named(self, theta) -> dict:
+        """θ as a dict name → value."""
+        return dict(zip(self.names, self._check_theta(theta).tolist(), strict=True))
+
+    def logp(self, theta) -> float:
+        """Log-prior of θ (−inf outside the support)."""
+        return float(sum(p.logp(v) for p, v in zip(self._prior_list, self._check_theta(theta).tolist(), strict=True)))
+
+    def logl(self, theta) -> float:
+        """Gaussian log-likelihood of θ."""
+        return self._logl(self.named(theta))
+
+    def pointwise_logl(self, theta) -> np.ndarray:
+        """Per-point log-likelihood ln L_i (datasets concatenated in order), for PSIS-LOO/WAIC."""
+        return self._pointwise(self.named(theta))
+
+    def residuals(self, theta) -> np.ndarray:
+        """Normalised residuals (y − m)/s (datasets concatenated in order)."""
+        return self._residuals(self.named(theta))
+
+    def logpost(self, theta) -> float:
+        """Log-posterior; −inf outside the prior support, and −inf (counted in ``n_nonfinite`` and logged
+        with θ) where the likelihood is not finite."""
+        lp = self.logp(theta)
+        if lp == -math.inf:
+            return lp
+        try:
+            total, reason = lp + self.logl(theta), "not finite"
+        except (ArithmeticError, ValueError) as exc:
+            total, reason = math.nan, f"{type(exc).__name__}: {exc}"
+        if not math.isfinite(total):
+            self.n_nonfinite += 1
+            log.warning("log-posterior %s at %s; returning -inf", reason, self.named(theta))
+            return -math.inf
+        return total
+
+
+def _normalisation(s: np.ndarray) -> float:
+    """Σ ln s_i + (n/2) ln 2π."""
+    return float(np.sum(np.log(s))) + 0.5 * s.size * _LN_2PI
+
+
+class Objective(_Posterior):
+    """Log-likelihood, log-prior and log-posterior of one dataset under one model.
+
+    Parameters
+    ----------
+    model : lmfit.Model
+        Any lmfit model (glassfit's :class:`~glassfit.models.GlassModel` gives units and default priors).
+    data : Data
+        Its ``x`` keys must be the model's independent variables.
+    params : lmfit.Parameters, optional
+        Values of the fixed parameters and which ones vary (default ``model.make_params()``).
+    noise : {"known", "scaled", "fitted"}
+        Noise model (module docstring).
+    priors : dict, optional
+        name → :class:`~glassfit.priors.Prior` or frozen scipy.stats distribution, overriding the defaults.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassfit.models import STMHeatCapacityModel
+    >>> model = STMHeatCapacityModel()
+    >>> T = np.geomspace(0.1, 1.0, 5)
+    >>> data = Data({"T": T}, model.eval(model.make_params(), T=T), 1e-7)
+    >>> obj = Objective(model, data)
+    >>> obj.names, round(obj.logl([1.0]), 3)
+    (['P0'], 75.996)
+    """
+
+    def __init__(self, model, data: Data, params=None, noise: str = "known", priors: dict | None = None):
+        if not isinstance(model, lmfit.Model):
+            raise TypeError(f"model must be an lmfit.Model, got {type(model).__name__}")
+        if not isinstance(data, Data):
+            raise TypeError(f"data must be a glassfit.objective.Data, got {type(data).__name__}")
+        if noise not in NOISE_MODELS:
+            raise ValueError(f"noise must be one of {NOISE_MODELS}, got {noise!r}")
+        params = model.make_params() if params is None else params
+        if not isinstance(params, lmfit.Parameters):
+            raise TypeError(f"params must be lmfit.Parameters, got {type(params).__name__}")
+        missing = sorted(set(model.independent_vars) - set(data.x))
+        if missing:
+            raise ValueError(f"{data.name}: x lacks the model's independent variables {missing}; "
+                             f"it has {sorted(data.x)}")
+        if noise != "fitted" and data.sigma is None:
+            raise ValueError(f"{data.name}: noise model {noise!r} needs sigma in the data (or use noise='fitted')")
+        if noise == "fitted" and np.any(data.y == 0):
+            raise ValueError(f"{data.name}: noise='fitted' is relative to |y|, which has zeros")
+        self.model, self.data, self.params, self.noise = model, data, params.copy(), noise
+        self.model_names = [n for n, p in params.items() if p.vary]
+        self._x = {k: data.x[k] for k in model.independent_vars}
+        self._scale = np.abs(data.y) if noise == "fitted" else data.sigma
+        self._fixed = {n: float(p.value) for n, p in params.items() if not p.vary and not p.expr}
+        self._expressions = _Expressions(params)
+        self._args = [(name, name[len(model.prefix):]) for name in model.param_names]
+        self.noise_name, noise_priors = None, {}
+        if noise in _NOISE_PARAMETER:
+            base, prior = _NOISE_PARAMETER[noise]
+            self.noise_name = f"{base}[{data.name}]"
+            noise_priors[self.noise_name] = prior
+        self._known_norm = _normalisation(data.sigma) if noise == "known" else None
+        priors = dict(priors or {})
+        _Posterior.__init__(self, self.model_names + list(noise_priors), priors)
+        self.priors = default_priors(model, params, self.model_names, {k: v for k, v in priors.items()
+                                                                       if k in self.model_names})
+        self.priors.update({k: as_prior(priors.get(k, v)) for k, v in noise_priors.items()})
+        self._prior_list = [self.priors[n] for n in self.names]
+        self.datasets = [data]
+
+    def units(self) -> dict[str, str]:
+        """Unit of each free parameter (from the model's parameter table; "1" for the noise parameter)."""
+        table = {s.name: s.unit for s in getattr(self.model, "parameter_table", ())}
+        return {n: table.get(n, "1" if n == self.noise_name else "") for n in self.names}
+
+    def theta(self, values: dict | lmfit.Parameters | None = None) -> np.ndarray:
+        """θ (vector of the free parameters) from a mapping or Parameters; default the ``params`` values,
+        noise parameters 1 ("scaled") or 0.01 ("fitted") unless given."""
+        values = self.params if values is None else values
+        get = (lambda n: values[n].value) if isinstance(values, lmfit.Parameters) else values.__getitem__
+        defaults = {self.noise_name: 1.0 if self.noise == "scaled" else 0.01} if self.noise_name else {}
+        out = []
+        for n in self.names:
+            try:
+                out.append(float(get(n)))
+            except KeyError:
+                if n not in defaults:
+                    raise ValueError(f"no value for parameter {n!r}; the free parameters are {self.names}") from None
+                out.append(defaults[n])
+        return np.array(out)
+
+    def values(self, named: dict) -> dict:
+        """Every model parameter's value (fixed, free from ``named`` and derived), as a dict of floats."""
+        values = dict(self._fixed)
+        for n in self.model_names:
+            values[n] = named[n]
+        return self._expressions.evaluate(values)
+
+    def model_values(self, named: dict, x: dict | None = None) -> np.ndarray:
+        """The model at the data's independent variables (or at ``x``) for the free values ``named``."""
+        values = self.values(named)
+        args = {root: values[name] for name, root in self._args}
+        return np.asarray(self.model.func(**(self._x if x is None else x), **args), dtype=float)
+
+    def sigma(self, named: dict) -> np.ndarray:
+        """Standard deviation s_i of each point under the noise model."""
+        return self._scale if self.noise_name is None else named[self.noise_name] * self._scale
+
+    def _pointwise(self, named: dict) -> np.ndarray:
+        s = self.sigma(named)
+        z = (self.data.y - self.model_values(named)) / s
+        return -0.5 * (z * z + _LN_2PI) - np.log(s)
+
+    def _logl(self, named: dict) -> float:
+        s = self.sigma(named)
+        z = (self.data.y - self.model_values(named)) / s
+        return -0.5 * float(np.dot(z, z)) - (self._known_norm if self.noise == "known" else _normalisation(s))
+
+    def _residuals(self, named: dict) -> np.ndarray:
+        return (self.data.y - self.model_values(named)) / self.sigma(named)
+
+
+class JointObjective(_Posterior):
+    """Several :class:`Objective` sharing parameters by name (datasets, or observables c(T), κ(T), l(ω, T), c(T, t)).
+
+    θ is the union of the objectives' free parameters in order of first appearance; the prior of a shared
+    parameter is the first objective's unless ``priors`` (name → prior) overrides it; ln L is the sum of
+    the parts.  A parameter free in one objective and fixed in another is an error (make the choice explicit).
+    """
+
+    def __init__(self, objectives, priors: dict | None = None):
+        objectives = list(objectives)
+        if not objectives or not all(isinstance(o, Objective) for o in objectives):
+            raise TypeError("JointObjective needs a non-empty list of glassfit.objective.Objective")
+        names = [o.data.name for o in objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"dataset names must be distinct, got {names}")
+        self.objectives = objectives
+        own = {}
+        for o in objectives:
+            for n in o.names:
+                own.setdefault(n, o)
+        for o in objectives:
+            clash = sorted(set(own) & set(o._fixed))
+            if clash:
+                raise ValueError(f"parameters {clash} are free in {own[clash[0]].data.name!r} but fixed in "
+                                 f"{o.data.name!r}; make them free or fixed in both")
+        super().__init__(list(own), dict(priors or {}))
+        self.priors = {n: as_prior((priors or {}).get(n, own[n].priors[n])) for n in self.names}
+        self._prior_list = [self.priors[n] for n in self.names]
+        self._units = {n: own[n].units()[n] for n in self.names}
+        self.datasets = [o.data for o in objectives]
+
+    def units(self) -> dict[str, str]:
+        """Unit of each free parameter."""
+        return dict(self._units)
+
+    def theta(self, values=None) -> np.ndarray:
+        """θ from a mapping or Parameters covering every free parameter; default each objective's ``params``."""
+        merged = {}
+        for o in self.objectives:
+            merged.update(zip(o.names, o.theta(values), strict=True))
+        return np.array([merged[n] for n in self.names])
+
+    def _logl(self, named: dict) -> float:
+        return sum(o._logl(named) for o in self.objectives)
+
+    def _pointwise(self, named: dict) -> np.ndarray:
+        return np.concatenate([o._pointwise(named) for o in self.objectives])
+
+    def _residuals(self, named: dict) -> np.ndarray:
+        return np.concatenate([o._residuals(named) for o in self.objectives])
+
+
+__all__ = ["NOISE_MODELS", "Data", "JointObjective", "Objective"]

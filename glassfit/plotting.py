@@ -1,0 +1,214 @@
+"""Figures of a posterior: data with the median model, 68/95 % posterior bands and residuals; corner; traces.
+
+Matplotlib (and corner) are imported inside the functions, on a bare :class:`matplotlib.figure.Figure`
+(no pyplot state), so importing glassfit stays fast and figures are reproducible: the posterior draws
+behind a band come from a fixed ``seed`` and a fixed number ``draws``.  Labels take units from the
+models' parameter tables; whether data are "synthetic" is for the caller's ``title``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from glassfit.results import Posterior, derived_unit
+
+#: units of the independent variables glassfit's models take
+X_UNITS = {"T": "K", "f": "Hz", "t": "s", "omega": "rad/s"}
+_LEVELS = (2.5, 16.0, 50.0, 84.0, 97.5)
+
+
+def _part(objective, dataset):
+    """The single-dataset Objective named ``dataset`` (or at index ``dataset``; default the first)."""
+    parts = getattr(objective, "objectives", [objective])
+    if dataset is None:
+        return parts[0]
+    if isinstance(dataset, int | np.integer):
+        if not 0 <= dataset < len(parts):
+            raise ValueError(f"dataset index {dataset} out of range; there are {len(parts)} datasets")
+        return parts[dataset]
+    for part in parts:
+        if part.data.name == dataset:
+            return part
+    raise ValueError(f"no dataset {dataset!r}; the datasets are {[p.data.name for p in parts]}")
+
+
+def _draws(posterior: Posterior, draws: int, seed, discard):
+    if not isinstance(draws, int | np.integer) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    samples = posterior.samples(discard)
+    rng = np.random.default_rng(seed)
+    return samples[rng.choice(len(samples), size=min(draws, len(samples)), replace=False)]
+
+
+def predictive_band(posterior: Posterior, objective, x: dict, dataset=None, draws: int = 200, seed=0,
+                    discard: int | None = None) -> dict[str, np.ndarray]:
+    """Posterior band of the model at the independent variables ``x`` (dict name → array).
+
+    The model is evaluated at ``draws`` posterior samples drawn with ``seed``; returns the pointwise
+    median and the 68 % ("lo68", "hi68") and 95 % ("lo95", "hi95") central intervals.
+    """
+    posterior.check(objective)
+    part = _part(objective, dataset)
+    missing = sorted(set(part.model.independent_vars) - set(x))
+    if missing:
+        raise ValueError(f"x lacks the independent variables {missing} of the model")
+    x = {k: np.asarray(x[k], float) for k in part.model.independent_vars}
+    curves = np.array([part.model_values(objective.named(theta), x) for theta in _draws(posterior, draws, seed,
+                                                                                      discard)])
+    lo95, lo68, median, hi68, hi95 = np.percentile(curves, _LEVELS, axis=0)
+    return {"median": median, "lo68": lo68, "hi68": hi68, "lo95": lo95, "hi95": hi95}
+
+
+def _axis_label(name, unit):
+    return f"{name} ({unit})" if unit else name
+
+
+def _groups(part):
+    """(primary variable, list of (label, mask, fixed values of the other variables)) of a dataset."""
+    names = list(part.model.independent_vars)
+    primary = "T" if "T" in names else names[0]
+    others = [n for n in names if n != primary]
+    if not others:
+        return primary, [("", np.ones(part.data.y.size, bool), {})]
+    keys = np.stack([part.data.x[n] for n in others], axis=1)
+    groups = []
+    for key in np.unique(keys, axis=0):
+        mask = np.all(keys == key, axis=1)
+        fixed = dict(zip(others, key.tolist(), strict=True))
+        label = ", ".join(f"{n} = {v:.3g} {X_UNITS.get(n, '')}".rstrip() for n, v in fixed.items())
+        groups.append((label, mask, fixed))
+    return primary, groups
+
+
+def _save(fig, path):
+    if path is not None:
+        fig.savefig(Path(path), dpi=100)
+    return fig
+
+
+def plot_fit(posterior: Posterior, objective, dataset=None, draws: int = 200, seed=0, title: str | None = None,
+             path=None, n_grid: int = 200):
+    """Data with error bars, the median model and its 68/95 % posterior bands (top), normalised residuals
+    (y − median)/s (bottom), on log axes; one colour per value of the other independent variables.
+
+    Returns the :class:`matplotlib.figure.Figure` (also written to ``path`` if given).
+    """
+    from matplotlib.figure import Figure
+
+    posterior.check(objective)
+    part = _part(objective, dataset)
+    if not isinstance(n_grid, int | np.integer) or n_grid < 2:
+        raise ValueError(f"n_grid must be an integer ≥ 2, got {n_grid!r}")
+    data = part.data
+    primary, groups = _groups(part)
+    median_theta = objective.named(np.median(posterior.samples(), axis=0))
+    sigma = part.sigma(median_theta)
+    fig = Figure(figsize=(6.4, 6.0), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    for k, (label, mask, fixed) in enumerate(groups):
+        colour = f"C{k % 10}"
+        xs = data.x[primary][mask]
+        grid = np.geomspace(xs.min(), xs.max(), n_grid) if xs.min() > 0 else np.linspace(xs.min(), xs.max(), n_grid)
+        band = predictive_band(posterior, objective, {primary: grid, **fixed}, part.data.name, draws, seed)
+        top.fill_between(grid, band["lo95"], band["hi95"], color=colour, alpha=0.15, lw=0)
+        top.fill_between(grid, band["lo68"], band["hi68"], color=colour, alpha=0.3, lw=0)
+        top.plot(grid, band["median"], color=colour, lw=1.2, label=label or "median model")
+        top.errorbar(xs, data.y[mask], sigma[mask], fmt="o", ms=3, color=colour, mfc="none", lw=0.8)
+        at_data = predictive_band(posterior, objective, {n: v[mask] for n, v in data.x.items()}, part.data.name,
+                                  draws, seed)["median"]
+        bottom.plot(xs, (data.y[mask] - at_data) / sigma[mask], "o", ms=3, color=colour, mfc="none")
+    bottom.axhline(0.0, color="0.3", lw=0.8)
+    positive = np.all(data.x[primary] > 0)
+    for ax in (top, bottom):
+        ax.set_xscale("log" if positive else "linear")
+    top.set_yscale("log" if np.all(data.y > 0) else "linear")
+    top.set_ylabel(_axis_label(data.name, getattr(part.model, "output", "")))
+    bottom.set_ylabel("(y − median)/s")
+    bottom.set_xlabel(_axis_label(primary, X_UNITS.get(primary, "")))
+    top.legend(fontsize="small", title="bands: 68 %, 95 %", title_fontsize="small")
+    if title:
+        top.set_title(title)
+    return _save(fig, path)
+
+
+def _labels(objective, names):
+    """Corner/trace labels: the table's LaTeX symbol with the unit, else the name."""
+    latex = {}
+    for part in getattr(objective, "objectives", [objective]):
+        latex.update({s.name: s.latex for s in getattr(part.model, "parameter_table", ())})
+    out = []
+    for n in names:
+        unit = derived_unit(objective, n)
+        symbol = f"${latex[n]}$" if n in latex else (r"$N$" if n == "N" else n)
+        out.append(f"{symbol} [{unit}]" if unit and unit != "1" else symbol)
+    return out
+
+
+def number_format(values) -> str:
+    """A format spec for a posterior with these samples: two significant digits of its 68 % width."""
+    q16, med, q84 = np.percentile(values, [16, 50, 84])
+    width = max(q84 - q16, 1e-300) / 2
+    if med != 0 and not 1e-3 <= abs(med) < 1e5:
+        digits = max(0, int(np.floor(np.log10(abs(med)))) - int(np.floor(np.log10(width))) + 1)
+        return f".{digits}e"
+    return f".{max(0, 1 - int(np.floor(np.log10(width))))}f"
+
+
+def corner_plot(posterior: Posterior, objective, derived_values: dict | None = None, title: str | None = None,
+                path=None, discard: int | None = None):
+    """Corner plot (corner.py) of the free parameters (and ``derived_values`` of equal length, e.g. from
+    :func:`glassfit.results.derived` with ``max_draws=None``), units in the labels and a number format per
+    parameter from its posterior width in the diagonal titles."""
+    import corner
+    from matplotlib.figure import Figure
+
+    posterior.check(objective)
+    samples = posterior.samples(discard)
+    names = list(posterior.names)
+    for name, values in (derived_values or {}).items():
+        values = np.asarray(values, float)
+        if values.shape != (len(samples),):
+            raise ValueError(f"derived {name!r} has {values.size} values, the samples {len(samples)}")
+        samples, names = np.column_stack([samples, values]), [*names, name]
+    labels = _labels(objective, names)
+    ndim = len(names)
+    fig = Figure(figsize=(2.0 * ndim + 1, 2.0 * ndim + 1))
+    corner.corner(samples, labels=labels, fig=fig, quantiles=(0.16, 0.5, 0.84), show_titles=False,
+                  label_kwargs={"fontsize": "small"}, max_n_ticks=3)
+    axes = np.array(fig.axes).reshape(ndim, ndim)
+    for i in range(ndim):
+        q16, med, q84 = np.percentile(samples[:, i], [16, 50, 84])
+        fmt = number_format(samples[:, i])
+        axes[i, i].set_title(f"{labels[i]} = {med:{fmt}}$^{{+{q84 - med:{fmt}}}}_{{-{med - q16:{fmt}}}}$",
+                             fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def trace_plot(posterior: Posterior, objective, title: str | None = None, path=None):
+    """Every walker's trace per parameter, burn-in shaded, N/τ in the legend."""
+    from matplotlib.figure import Figure
+
+    posterior.check(objective)
+    ndim = len(posterior.names)
+    fig = Figure(figsize=(7.0, 1.6 * ndim + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(ndim, 1, sharex=True))
+    steps = np.arange(1, posterior.nsteps + 1)
+    tau = posterior.tau
+    for i, (ax, label) in enumerate(zip(axes, _labels(objective, posterior.names), strict=True)):
+        ax.plot(steps, posterior.chain[:, :, i], color="k", alpha=0.25, lw=0.5)
+        ax.axvspan(0, posterior.burn_in(), color="0.85", lw=0)
+        ax.set_ylabel(label, fontsize="small")
+        if tau is not None:
+            ax.text(0.99, 0.95, f"N/τ = {posterior.nsteps / tau[i]:.0f}", transform=ax.transAxes, ha="right",
+                    va="top", fontsize="small")
+    axes[-1].set_xlabel("step")
+    if title:
+        axes[0].set_title(title)
+    return _save(fig, path)
+
+
+__all__ = ["X_UNITS", "corner_plot", "number_format", "plot_fit", "predictive_band", "trace_plot"]

@@ -1,0 +1,203 @@
+"""Prior distributions as objects: one prior serves the log-posterior, walker starts and a prior transform.
+
+Every prior has ``logp(x)`` (natural log of the density, −inf outside the support), ``rvs(size, rng)``,
+``ppf(q)`` (the quantile function, for nested samplers), ``support`` and ``describe()`` (a JSON-able
+dict for the results file).  Any frozen :mod:`scipy.stats` distribution is accepted through
+:func:`as_prior`.
+
+Default priors come from a model's parameter table (:func:`default_priors`): log-uniform over the
+bounds of a ``log_scale`` parameter, uniform over the bounds otherwise.
+
+>>> from glassfit.priors import LogUniform
+>>> LogUniform(1e-4, 1e4).logp(1.0)  # doctest: +ELLIPSIS
+-2.91...
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special, stats
+
+from glassfit._validate import finite_array
+
+
+def _bounds(name: str, lo, hi, positive: bool = False) -> tuple[float, float]:
+    lo, hi = (float(finite_array(f"{name} bound", v)) for v in (lo, hi))
+    if not lo < hi:
+        raise ValueError(f"{name} prior needs lo < hi, got lo={lo!r}, hi={hi!r}")
+    if positive and lo <= 0:
+        raise ValueError(f"{name} prior needs lo > 0, got lo={lo!r}")
+    return lo, hi
+
+
+def _quantiles(q) -> np.ndarray:
+    q = finite_array("quantile q", q)
+    if np.any((q < 0) | (q > 1)):
+        raise ValueError("quantile q must lie in [0, 1]")
+    return q
+
+
+class Prior:
+    """Base class: subclasses define ``support``, ``logp``, ``ppf`` and ``describe``; ``rvs`` inverts ``ppf``."""
+
+    support: tuple[float, float] = (-math.inf, math.inf)
+
+    def logp(self, x: float) -> float:
+        raise NotImplementedError
+
+    def ppf(self, q):
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        raise NotImplementedError
+
+    def rvs(self, size=None, rng=None):
+        """Random draws (inverse-transform sampling with ``numpy.random.default_rng(rng)``)."""
+        return self.ppf(np.random.default_rng(rng).uniform(size=size))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.describe().items() if k != "kind")
+        return f"{type(self).__name__}({args})"
+
+
+class Uniform(Prior):
+    """Uniform density on [lo, hi]."""
+
+    def __init__(self, lo: float, hi: float):
+        self.lo, self.hi = _bounds("Uniform", lo, hi)
+        self.support = (self.lo, self.hi)
+        self._logp = -math.log(self.hi - self.lo)
+
+    def logp(self, x):
+        return self._logp if self.lo <= x <= self.hi else -math.inf
+
+    def ppf(self, q):
+        return self.lo + _quantiles(q) * (self.hi - self.lo)
+
+    def describe(self):
+        return {"kind": "Uniform", "lo": self.lo, "hi": self.hi}
+
+
+class LogUniform(Prior):
+    """Density ∝ 1/x on [lo, hi], 0 < lo < hi (uniform in ln x; scale-free for positive quantities)."""
+
+    def __init__(self, lo: float, hi: float):
+        self.lo, self.hi = _bounds("LogUniform", lo, hi, positive=True)
+        self.support = (self.lo, self.hi)
+        self._log_norm = math.log(math.log(self.hi / self.lo))
+
+    def logp(self, x):
+        return -math.log(x) - self._log_norm if self.lo <= x <= self.hi else -math.inf
+
+    def ppf(self, q):
+        return self.lo * (self.hi / self.lo) ** _quantiles(q)
+
+    def describe(self):
+        return {"kind": "LogUniform", "lo": self.lo, "hi": self.hi}
+
+
+class Normal(Prior):
+    """Gaussian density with mean ``mu`` and standard deviation ``sd`` > 0."""
+
+    def __init__(self, mu: float, sd: float):
+        self.mu = float(finite_array("Normal mu", mu))
+        self.sd = float(finite_array("Normal sd", sd))
+        if not self.sd > 0:
+            raise ValueError(f"Normal prior needs sd > 0, got {self.sd!r}")
+        self._log_norm = -0.5 * math.log(2 * math.pi) - math.log(self.sd)
+
+    def logp(self, x):
+        return self._log_norm - 0.5 * ((x - self.mu) / self.sd) ** 2
+
+    def ppf(self, q):
+        return self.mu + self.sd * special.ndtri(_quantiles(q))
+
+    def describe(self):
+        return {"kind": "Normal", "mu": self.mu, "sd": self.sd}
+
+
+class TruncatedNormal(Normal):
+    """Gaussian (``mu``, ``sd``) restricted to [lo, hi] and renormalised."""
+
+    def __init__(self, mu: float, sd: float, lo: float, hi: float):
+        super().__init__(mu, sd)
+        self.lo, self.hi = _bounds("TruncatedNormal", lo, hi)
+        self.support = (self.lo, self.hi)
+        self._cdf = special.ndtr((np.array([self.lo, self.hi]) - self.mu) / self.sd)
+        if not self._cdf[1] > self._cdf[0]:
+            raise ValueError("TruncatedNormal prior has no probability mass in [lo, hi]")
+        self._log_norm -= math.log(self._cdf[1] - self._cdf[0])
+
+    def logp(self, x):
+        return super().logp(x) if self.lo <= x <= self.hi else -math.inf
+
+    def ppf(self, q):
+        z = special.ndtri(self._cdf[0] + _quantiles(q) * (self._cdf[1] - self._cdf[0]))
+        return np.clip(self.mu + self.sd * z, self.lo, self.hi)
+
+    def describe(self):
+        return {"kind": "TruncatedNormal", "mu": self.mu, "sd": self.sd, "lo": self.lo, "hi": self.hi}
+
+
+class ScipyPrior(Prior):
+    """Any frozen continuous :mod:`scipy.stats` distribution, e.g. ``ScipyPrior(scipy.stats.gamma(2.0))``."""
+
+    def __init__(self, dist):
+        if not (hasattr(dist, "logpdf") and hasattr(dist, "ppf") and hasattr(dist, "dist")):
+            raise TypeError(f"expected a frozen scipy.stats distribution, got {type(dist).__name__}")
+        self.dist = dist
+        self.support = tuple(float(v) for v in dist.support())
+
+    def logp(self, x):
+        return float(self.dist.logpdf(x))
+
+    def ppf(self, q):
+        return self.dist.ppf(_quantiles(q))
+
+    def describe(self):
+        return {"kind": "scipy." + self.dist.dist.name, "args": [float(a) for a in self.dist.args],
+                "kwds": {k: float(v) for k, v in self.dist.kwds.items()}}
+
+
+def as_prior(obj) -> Prior:
+    """A :class:`Prior` from a Prior (returned as is) or a frozen scipy.stats distribution."""
+    if isinstance(obj, Prior):
+        return obj
+    if isinstance(obj, stats.distributions.rv_frozen):
+        return ScipyPrior(obj)
+    raise TypeError(f"a prior must be a glassfit.priors.Prior or a frozen scipy.stats distribution, got {obj!r}")
+
+
+def default_prior(name: str, lo: float, hi: float, log_scale: bool = False) -> Prior:
+    """LogUniform(lo, hi) for a ``log_scale`` parameter, else Uniform(lo, hi); error naming ``name`` if unbounded."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"parameter {name!r} has no finite bounds ({lo}, {hi}); give it a prior")
+    return LogUniform(lo, hi) if log_scale else Uniform(lo, hi)
+
+
+def default_priors(model, params, names, overrides: dict | None = None) -> dict[str, Prior]:
+    """Priors of the free parameters ``names``: over the lmfit bounds of ``params`` (the parameter table's
+    bounds unless narrowed), log-uniform where the model's table marks ``log_scale``; ``overrides``
+    (name → prior) replace them.
+
+    Raises ValueError listing the valid names if an override names no free parameter.
+    """
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ValueError(f"priors given for unknown or fixed parameters {unknown}; free parameters: {list(names)}")
+    table = {spec.name: spec for spec in getattr(model, "parameter_table", ())}
+    priors = {}
+    for name in names:
+        if name in overrides:
+            priors[name] = as_prior(overrides[name])
+            continue
+        spec = table.get(name)
+        priors[name] = default_prior(name, params[name].min, params[name].max, spec is not None and spec.log_scale)
+    return priors
+
+
+__all__ = ["LogUniform", "Normal", "Prior", "ScipyPrior", "TruncatedNormal", "Uniform", "as_prior",
+           "default_prior", "default_priors"]

@@ -1,0 +1,347 @@
+"""emcee driver: walker start from least squares, HDF5 chain, resume, τ-based stopping, process pools.
+
+:func:`run` samples ``objective.logpost`` with :class:`emcee.EnsembleSampler` into an HDF5 file
+(:class:`emcee.backends.HDFBackend`, group ``"mcmc"``; glassfit's metadata in group ``"glassfit"``).
+Steps are kept in memory and written in blocks of ``check_every`` steps together with the sampler's
+random state (one file open per block instead of per step), so ``run(..., max_steps=M, resume=True)``
+after an interrupted or shorter run continues from the last block to M total steps and gives the same
+chain, bit for bit, as an uninterrupted ``run(..., max_steps=M)``.
+
+Stopping: every ``check_every`` steps the integrated autocorrelation time τ of each parameter is
+estimated on the chain so far (:func:`emcee.autocorr.integrated_time`); the run stops when the number
+of steps N ≥ 50 τ_max and every τ changed by less than 1 % since the previous check, or at ``max_steps``.
+
+A log-posterior that is not finite inside the prior support counts as −inf and θ is logged; the number
+of such evaluations (over all processes and resumed runs) is kept in the chain file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import emcee
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: N ≥ TAU_FACTOR τ_max and |Δτ|/τ < TAU_RTOL between checks stop a run
+TAU_FACTOR, TAU_RTOL = 50.0, 0.01
+
+
+def _noise_parts(objective):
+    """(objective, index in θ of its noise parameter) of each part that has one."""
+    parts = getattr(objective, "objectives", [objective])
+    return [(o, objective.names.index(o.noise_name)) for o in parts if o.noise_name is not None]
+
+
+def least_squares(objective, theta0=None) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares estimate of θ and its covariance, the starting point of the walkers.
+
+    The model parameters minimise Σ residuals² (scipy ``least_squares`` inside the prior support); the
+    noise parameters take their profile maximum-likelihood value (scale × rms of the normalised residuals),
+    with variance v²/(2n).  The covariance of the model parameters is (JᵀJ)⁺ at the optimum.
+
+    Returns
+    -------
+    theta : (ndim,) array
+    cov : (ndim, ndim) array
+    """
+    from scipy import optimize
+
+    theta = objective.theta() if theta0 is None else _vector(objective, theta0, "theta0")
+    noise = _noise_parts(objective)
+    noise_idx = [i for _, i in noise]
+    free = [i for i in range(objective.ndim) if i not in noise_idx]
+    lo = np.array([objective.priors[objective.names[i]].support[0] for i in free])
+    hi = np.array([objective.priors[objective.names[i]].support[1] for i in free])
+
+    def residuals(x):
+        full = theta.copy()
+        full[free] = x
+        return objective.residuals(full)
+
+    if not np.isfinite(objective.logpost(theta)):
+        raise ValueError(f"the starting point {objective.named(theta)} has a log-posterior of -inf; "
+                         "give theta0 inside the prior support where the model is finite")
+    fit = None
+    for _ in range(2):          # the second pass refits with the noise parameters at their profile values
+        fit = optimize.least_squares(residuals, np.clip(theta[free], lo, hi), bounds=(lo, hi), x_scale="jac")
+        theta[free] = fit.x
+        for part, i in noise:
+            theta[i] *= float(np.sqrt(np.mean(part.residuals(part.theta(objective.named(theta))) ** 2)))
+        if not noise:
+            break
+    cov = np.zeros((objective.ndim, objective.ndim))
+    cov[np.ix_(free, free)] = np.linalg.pinv(fit.jac.T @ fit.jac, hermitian=True)
+    for part, i in noise:
+        cov[i, i] = theta[i] ** 2 / (2 * part.data.y.size)
+    return theta, cov
+
+
+def initial_walkers(objective, nwalkers: int, theta, cov, rng=None, max_tries: int = 50) -> np.ndarray:
+    """``nwalkers`` positions θ + N(0, cov) (plus a 1e-6 relative floor), redrawing any with a log-posterior
+    of −inf (outside the prior support or a non-finite model); ValueError if they cannot be placed."""
+    rng = np.random.default_rng(rng)
+    theta = _vector(objective, theta, "theta")
+    cov = np.asarray(cov, float)
+    if cov.shape != (objective.ndim, objective.ndim) or not np.all(np.isfinite(cov)):
+        raise ValueError(f"cov must be a finite ({objective.ndim}, {objective.ndim}) matrix, got shape {cov.shape}")
+    widths = np.array([np.diff(p.ppf([0.16, 0.84]))[0] for p in objective.priors.values()])
+    floor = (1e-6 * np.where(theta != 0, np.abs(theta), widths)) ** 2
+    cov = 0.5 * (cov + cov.T) + np.diag(floor)
+    walkers = np.empty((0, objective.ndim))
+    for _ in range(max_tries):
+        draws = rng.multivariate_normal(theta, cov, size=nwalkers, method="eigh")
+        ok = np.array([np.isfinite(objective.logpost(d)) for d in draws])
+        walkers = np.vstack([walkers, draws[ok]])[:nwalkers]
+        if len(walkers) == nwalkers:
+            return walkers
+    raise ValueError(f"could only place {len(walkers)} of {nwalkers} walkers inside the prior support around "
+                     f"{objective.named(theta)} in {max_tries} tries; check the start and the priors")
+
+
+def _vector(objective, value, name) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != (objective.ndim,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be {objective.ndim} finite numbers for {objective.names}, got {value!r}")
+    return arr
+
+
+# ---------------------------------------------------------------- pooled log-probability
+_WORKER = {}
+
+
+def _init_worker(objective, counter):
+    """Pool initializer: each worker receives the objective (and the shared non-finite counter) once."""
+    _WORKER.update(objective=objective, counter=counter)
+
+
+def _pooled_log_prob(theta):
+    objective = _WORKER["objective"]
+    before = objective.n_nonfinite
+    lp = objective.logpost(theta)
+    if objective.n_nonfinite > before:
+        with _WORKER["counter"].get_lock():
+            _WORKER["counter"].value += 1
+    return lp
+
+
+# ---------------------------------------------------------------- chain file
+class _BlockBackend(emcee.backends.HDFBackend):
+    """emcee's HDF5 backend, writing the steps held in memory at each :meth:`flush` (and their last RNG state)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._buffer = []
+
+    def save_step(self, state, accepted):
+        blobs = None if state.blobs is None else np.copy(state.blobs)
+        self._buffer.append((np.copy(state.coords), np.copy(state.log_prob), blobs, np.copy(accepted),
+                             state.random_state))
+
+    def flush(self):
+        """Write the buffered steps; the file then holds a resumable chain."""
+        if not self._buffer:
+            return
+        coords, log_prob, blobs, accepted, _ = zip(*self._buffer, strict=True)
+        with self.open("a") as f:
+            g = f[self.name]
+            i, n = int(g.attrs["iteration"]), len(coords)
+            g["chain"][i:i + n] = np.stack(coords)
+            g["log_prob"][i:i + n] = np.stack(log_prob)
+            if blobs[0] is not None:
+                g["blobs"][i:i + n] = np.stack(blobs)
+            g["accepted"][:] += np.sum(accepted, axis=0)
+            for k, v in enumerate(self._buffer[-1][4]):
+                g.attrs[f"random_state_{k}"] = v
+            g.attrs["iteration"] = i + n
+        self._buffer.clear()
+
+
+def fingerprint(objective) -> str:
+    """SHA-256 of the parameter names and the datasets' hashes: identifies the posterior a chain samples."""
+    text = json.dumps({"names": objective.names, "data": [d.sha256 for d in objective.datasets]})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read_meta(path: Path) -> dict:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return dict(f["glassfit"].attrs)
+    except (OSError, KeyError):
+        raise ValueError(f"{path} is not a glassfit chain file (unreadable HDF5 or no 'glassfit' group)") from None
+
+
+def _write_meta(path: Path, objective, nwalkers, seed):
+    import h5py
+
+    with h5py.File(path, "a") as f:
+        g = f.require_group("glassfit")
+        g.attrs.update({"names": json.dumps(objective.names), "fingerprint": fingerprint(objective),
+                        "nwalkers": nwalkers, "seed": -1 if seed is None else int(seed), "n_nonfinite": 0})
+
+
+def _add_nonfinite(path: Path, count: int) -> int:
+    """Add ``count`` to the chain file's tally of non-finite log-posteriors; returns the total."""
+    import h5py
+
+    with h5py.File(path, "a") as f:
+        g = f["glassfit"]
+        g.attrs["n_nonfinite"] = int(g.attrs["n_nonfinite"]) + count
+        return int(g.attrs["n_nonfinite"])
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What :func:`run` did: the chain file, its length, why it stopped and the diagnostics at the end."""
+
+    path: Path
+    nsteps: int
+    nwalkers: int
+    converged: bool
+    tau: np.ndarray | None          # integrated autocorrelation time per parameter [steps] at the last check
+    acceptance: float               # mean acceptance fraction over walkers
+    n_nonfinite: int                # log-posterior evaluations not finite inside the prior support (whole chain)
+    elapsed: float                  # wall time of this call [s]
+
+    @property
+    def n_over_tau(self) -> float | None:
+        """N / τ_max (≥ 50 for a converged chain)."""
+        return None if self.tau is None else self.nsteps / float(np.max(self.tau))
+
+
+def autocorr_time(chain) -> np.ndarray | None:
+    """τ of each parameter from a (steps, walkers, ndim) chain (emcee, tol=0); None if it cannot be estimated."""
+    from emcee.autocorr import integrated_time
+
+    try:
+        tau = integrated_time(np.asarray(chain), tol=0)
+    except Exception as exc:  # a failed diagnostic must never block results
+        log.warning("autocorrelation time not available: %s", exc)
+        return None
+    return tau if np.all(np.isfinite(tau)) else None
+
+
+def _converged(nsteps, tau, previous) -> bool:
+    if tau is None or previous is None:
+        return False
+    return bool(nsteps >= TAU_FACTOR * np.max(tau) and np.all(np.abs(tau - previous) < TAU_RTOL * tau))
+
+
+def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: int | None = 0,
+        resume: bool = False, start=None, processes: int = 1, check_every: int = 100, converge: bool = True,
+        progress: bool = False) -> RunInfo:
+    """Sample the posterior of ``objective`` into the HDF5 file ``path``.
+
+    Parameters
+    ----------
+    objective : Objective or JointObjective
+    path : str or Path
+        Chain file; must not exist unless ``resume``.
+    max_steps : int
+        Total number of steps of the chain (resume continues up to this total).
+    nwalkers : int, optional
+        Even, ≥ 2 ndim (default max(16, 4 ndim)).
+    seed : int or None
+        Seeds the walker start and emcee's generator (ignored on resume: the saved state is used).
+    resume : bool
+        Continue the chain in ``path`` (same objective, checked by its fingerprint).
+    start : array (nwalkers, ndim), optional
+        Initial walkers; default :func:`least_squares` + :func:`initial_walkers`.
+    processes : int
+        > 1 evaluates walkers in a process pool that holds the objective once per worker.
+    check_every : int
+        Steps between autocorrelation checks.
+    converge : bool
+        Stop at convergence (N ≥ 50 τ_max, τ stable to 1 %); False runs to ``max_steps``.
+    progress : bool
+        tqdm progress bar.
+    """
+    path = Path(path)
+    for name, value, low in (("max_steps", max_steps, 1), ("check_every", check_every, 1), ("processes", processes, 1)):
+        if not isinstance(value, int | np.integer) or value < low:
+            raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
+    ndim = objective.ndim
+    if resume:
+        if not path.exists():
+            raise ValueError(f"cannot resume: {path} does not exist")
+        meta = _read_meta(path)
+        if meta.get("fingerprint") != fingerprint(objective):
+            raise ValueError(f"{path} holds a chain of another posterior (parameters {meta.get('names')}, "
+                             f"or other data) than this objective ({objective.names})")
+        nwalkers = int(meta["nwalkers"])
+    else:
+        if path.exists():
+            raise ValueError(f"{path} already exists; pass resume=True to continue it or choose a new path")
+        nwalkers = max(16, 4 * ndim + (4 * ndim) % 2) if nwalkers is None else nwalkers
+        if not isinstance(nwalkers, int | np.integer) or nwalkers < 2 * ndim or nwalkers % 2:
+            raise ValueError(f"nwalkers must be an even integer ≥ 2·ndim = {2 * ndim}, got {nwalkers!r}")
+    backend = _BlockBackend(str(path), name="mcmc")
+    if resume:
+        try:
+            done = backend.iteration
+        except (OSError, KeyError):
+            raise ValueError(f"{path} has no readable emcee chain") from None
+        if backend.shape != (nwalkers, ndim):
+            raise ValueError(f"{path} holds {backend.shape} walkers × parameters, the objective needs {ndim}")
+        state = backend.get_last_sample() if done else _start(objective, nwalkers, seed, start)
+    else:
+        state = _start(objective, nwalkers, seed, start)
+        backend.reset(nwalkers, ndim)
+        _write_meta(path, objective, nwalkers, seed)
+        done = 0
+    t0 = time.perf_counter()
+    pool, counter, serial_before = None, multiprocessing.Value("l", 0), objective.n_nonfinite
+    if processes > 1:
+        pool = multiprocessing.get_context().Pool(processes, initializer=_init_worker, initargs=(objective, counter))
+    try:
+        sampler = emcee.EnsembleSampler(nwalkers, ndim, _pooled_log_prob if pool else objective.logpost, pool=pool,
+                                        backend=backend)
+        tau, previous, converged = None, None, False
+        if done >= check_every:        # the τ of the previous check, so that a resumed run stops where a long one would
+            previous = autocorr_time(backend.get_chain()[: done - done % check_every])
+        steps = sampler.sample(state, iterations=max_steps - done, progress=progress) if max_steps > done else ()
+        for n, _ in enumerate(steps, start=done + 1):
+            if n % check_every == 0:
+                backend.flush()
+                tau = autocorr_time(backend.get_chain())
+                converged = _converged(n, tau, previous)
+                previous = tau
+                if converge and converged:
+                    break
+    finally:
+        backend.flush()
+        if pool is not None:
+            pool.close()
+            pool.join()
+    n = backend.iteration
+    if tau is None and n > 0:
+        tau = autocorr_time(backend.get_chain())
+    n_nonfinite = _add_nonfinite(path, counter.value + objective.n_nonfinite - serial_before)
+    return RunInfo(path=path, nsteps=int(n), nwalkers=nwalkers, converged=converged, tau=tau,
+                   acceptance=float(np.mean(backend.accepted / max(n, 1))), n_nonfinite=n_nonfinite,
+                   elapsed=time.perf_counter() - t0)
+
+
+def _start(objective, nwalkers, seed, start):
+    """emcee State of the first step: given walkers or least squares + jitter; emcee's generator seeded."""
+    from emcee import State
+
+    if start is None:
+        theta, cov = least_squares(objective)
+        start = initial_walkers(objective, nwalkers, theta, cov, rng=seed)
+    start = np.asarray(start, dtype=float)
+    if start.shape != (nwalkers, objective.ndim) or not np.all(np.isfinite(start)):
+        raise ValueError(f"start must be a finite ({nwalkers}, {objective.ndim}) array, got shape {start.shape}")
+    return State(start, random_state=np.random.RandomState(seed).get_state())
+
+
+__all__ = ["RunInfo", "autocorr_time", "fingerprint", "initial_walkers", "least_squares", "run"]

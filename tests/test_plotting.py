@@ -1,0 +1,97 @@
+import lmfit
+import numpy as np
+import pytest
+from inference_toys import line_objective, stm_objective
+
+from glassfit import plotting, results, sampling
+from glassfit.objective import Data, JointObjective, Objective
+from glassfit.sampling import fingerprint
+
+
+def fixed_posterior(objective, chain):
+    steps, walkers, _ = chain.shape
+    return results.Posterior(list(objective.names), chain, np.zeros((steps, walkers)), np.full(walkers, 0.5), 0, 0,
+                             fingerprint(objective))
+
+
+@pytest.fixture(scope="module")
+def stm_posterior(tmp_path_factory):
+    obj = stm_objective()
+    info = sampling.run(obj, tmp_path_factory.mktemp("plots") / "chain.h5", max_steps=400, seed=0, converge=False)
+    return obj, results.Posterior.load(info.path)
+
+
+def test_band_values_of_a_line():
+    """y = a + b x with a, b independent: the band quantiles are those of a + b x over the same draws."""
+    obj = line_objective()
+    rng = np.random.default_rng(0)
+    chain = np.stack([rng.normal(1.0, 0.1, (100, 10)), rng.normal(2.0, 0.2, (100, 10))], axis=-1)
+    post = fixed_posterior(obj, chain)
+    x = np.array([0.0, 0.5, 1.0])
+    band = plotting.predictive_band(post, obj, {"x": x}, draws=800, seed=3, discard=0)
+    flat = post.samples(0)
+    draws = flat[np.random.default_rng(3).choice(len(flat), 800, replace=False)]
+    curves = draws[:, :1] + draws[:, 1:] * x
+    np.testing.assert_allclose(band["median"], np.percentile(curves, 50, axis=0))
+    np.testing.assert_allclose(band["lo95"], np.percentile(curves, 2.5, axis=0))
+    sd = np.hypot(0.1, 0.2 * x)                                       # the analytic band: ±1σ, ±1.96σ
+    np.testing.assert_allclose(band["hi68"] - band["lo68"], 2 * sd, rtol=0.12)
+    np.testing.assert_allclose(band["hi95"] - band["lo95"], 2 * 1.96 * sd, rtol=0.12)
+    np.testing.assert_allclose(band["median"], 1 + 2 * x, atol=0.03)
+    again = plotting.predictive_band(post, obj, {"x": x}, draws=800, seed=3, discard=0)
+    assert all(np.array_equal(band[k], again[k]) for k in band)     # deterministic
+
+
+def test_number_format_follows_the_width():
+    rng = np.random.default_rng(0)
+    assert plotting.number_format(rng.normal(2.0, 0.01, 5000)) == ".3f"
+    assert plotting.number_format(rng.normal(26.5, 0.5, 5000)) == ".2f"
+    assert plotting.number_format(rng.normal(1e26, 1e24, 5000)) == ".3e"
+
+
+def test_figures_are_written(stm_posterior, tmp_path):
+    obj, post = stm_posterior
+    for name, draw in (("fit", lambda p: plotting.plot_fit(post, obj, title="synthetic STM c(T)", path=p)),
+                       ("corner", lambda p: plotting.corner_plot(post, obj, path=p)),
+                       ("trace", lambda p: plotting.trace_plot(post, obj, path=p))):
+        fig = draw(tmp_path / f"{name}.png")
+        assert (tmp_path / f"{name}.png").stat().st_size > 15_000
+        assert fig.axes
+    labels = [ax.get_xlabel() for ax in plotting.corner_plot(post, obj).axes]
+    assert r"$\bar P$ [1e45 J^-1 m^-3]" in labels
+    assert plotting.plot_fit(post, obj).axes[1].get_xlabel() == "T (K)"
+
+
+def plane(x, g, a, b):
+    return a * x + b * g
+
+
+def test_two_independent_variables_and_joint(tmp_path):
+    model = lmfit.Model(plane, independent_vars=["x", "g"])
+    model.set_param_hint("a", value=1.0, min=0, max=5)
+    model.set_param_hint("b", value=1.0, min=0, max=5)
+    x = np.tile(np.geomspace(1, 10, 8), 2)
+    g = np.repeat([1.0, 3.0], 8)
+    obj = Objective(model, Data({"x": x, "g": g}, plane(x, g, 1.0, 1.0), 0.1, name="plane"))
+    joint = JointObjective([obj, line_objective(name="line")])
+    post = fixed_posterior(joint, np.random.default_rng(0).normal(1.0, 0.01, (50, 8, 3)))
+    fig = plotting.plot_fit(post, joint, dataset="plane", draws=20, path=tmp_path / "plane.png")
+    assert len(fig.axes[0].get_lines()) >= 2
+    plotting.plot_fit(post, joint, dataset=1, draws=20, path=tmp_path / "line.png")
+    assert (tmp_path / "line.png").stat().st_size > 10_000
+
+
+def test_bad_inputs(stm_posterior):
+    obj, post = stm_posterior
+    with pytest.raises(ValueError, match="no dataset 'kappa'"):
+        plotting.plot_fit(post, obj, dataset="kappa")
+    with pytest.raises(ValueError, match="dataset index 3 out of range"):
+        plotting.plot_fit(post, obj, dataset=3)
+    with pytest.raises(ValueError, match="draws must be a positive integer"):
+        plotting.predictive_band(post, obj, {"T": [1.0]}, draws=0)
+    with pytest.raises(ValueError, match=r"x lacks the independent variables \['T'\]"):
+        plotting.predictive_band(post, obj, {"x": [1.0]})
+    with pytest.raises(ValueError, match="not sampled from this objective"):
+        plotting.trace_plot(post, line_objective())
+    with pytest.raises(ValueError, match="derived 'N' has 3 values"):
+        plotting.corner_plot(post, obj, derived_values={"N": [1, 2, 3]})

@@ -1,0 +1,161 @@
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import emcee
+import lmfit
+import numpy as np
+import pytest
+from inference_toys import STM_TRUTH, line_objective, stm_objective
+
+from glassfit import sampling
+from glassfit.objective import Data, Objective
+
+TESTS = Path(__file__).parent
+
+
+def chain(path):
+    return emcee.backends.HDFBackend(str(path), read_only=True).get_chain()
+
+
+def test_least_squares_start_and_noise_profile():
+    obj = stm_objective(seed=0, noise="scaled")
+    theta, cov = sampling.least_squares(obj)
+    sd = np.sqrt(np.diag(cov))
+    for i, name in enumerate(["P0", "c3"]):
+        assert abs(theta[i] - STM_TRUTH[name]) < 4 * sd[i]
+    assert 0.6 < theta[2] < 1.5                                      # the data's σ is right: scale ≈ 1
+    walkers = sampling.initial_walkers(obj, 20, theta, cov, rng=1)
+    assert walkers.shape == (20, 3) and all(np.isfinite(obj.logpost(w)) for w in walkers)
+    assert np.array_equal(walkers, sampling.initial_walkers(obj, 20, theta, cov, rng=1))
+
+
+def test_starts_outside_the_prior_are_redrawn():
+    obj = line_objective()
+    theta = np.array([9.99, 2.0])                                    # a's prior ends at 10
+    walkers = sampling.initial_walkers(obj, 40, theta, np.diag([0.01**2, 0.01**2]), rng=0)
+    assert np.all(walkers[:, 0] <= 10.0)
+    with pytest.raises(ValueError, match="could only place 0 of 8 walkers"):
+        sampling.initial_walkers(obj, 8, np.array([30.0, 2.0]), np.diag([1e-4, 1e-4]), rng=0, max_tries=3)
+
+
+def test_seeded_runs_are_reproducible(tmp_path):
+    obj = stm_objective()
+    runs = [sampling.run(obj, tmp_path / f"{k}.h5", max_steps=60, seed=seed, converge=False)
+            for k, seed in enumerate((5, 5, 6))]
+    assert all(r.nsteps == 60 and r.nwalkers == 16 for r in runs)
+    a, b, c = (chain(r.path) for r in runs)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_resume_continues_to_the_total_bit_for_bit(tmp_path):
+    obj = stm_objective()
+    sampling.run(obj, tmp_path / "long.h5", max_steps=90, seed=2, converge=False, check_every=20)
+    short = sampling.run(obj, tmp_path / "part.h5", max_steps=33, seed=2, converge=False, check_every=20)
+    assert short.nsteps == 33
+    again = sampling.run(obj, tmp_path / "part.h5", max_steps=90, resume=True, converge=False, check_every=20)
+    assert again.nsteps == 90
+    assert np.array_equal(chain(tmp_path / "long.h5"), chain(tmp_path / "part.h5"))
+
+
+KILLED_RUN = """
+import os, signal, sys
+from inference_toys import stm_objective
+from glassfit import sampling
+
+obj = stm_objective()
+calls = 0
+logpost = obj.logpost
+
+def dying(theta):                   # SIGKILL in the middle of a step, after 57 of them
+    global calls
+    calls += 1
+    if calls == 16 * 57 + 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return logpost(theta)
+
+obj.logpost = dying
+sampling.run(obj, sys.argv[1], max_steps=200, seed=9, converge=False, check_every=10)
+"""
+
+
+def test_killed_run_resumes_to_the_uninterrupted_chain(tmp_path):
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(KILLED_RUN))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS.parent), str(TESTS)]))
+    path = tmp_path / "killed.h5"
+    proc = subprocess.run([sys.executable, str(script), str(path)], env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    killed = emcee.backends.HDFBackend(str(path), read_only=True).iteration
+    assert killed == 50                                              # the last block of 10 steps written
+    obj = stm_objective()
+    sampling.run(obj, path, max_steps=120, resume=True, converge=False, check_every=10)
+    sampling.run(obj, tmp_path / "whole.h5", max_steps=120, seed=9, converge=False, check_every=10)
+    assert np.array_equal(chain(path), chain(tmp_path / "whole.h5"))
+
+
+def test_stops_on_convergence(tmp_path):
+    info = sampling.run(stm_objective(), tmp_path / "c.h5", max_steps=20000, seed=1)
+    assert info.converged and info.nsteps < 20000
+    assert info.n_over_tau >= 50 and 0.3 < info.acceptance < 0.9
+    capped = sampling.run(stm_objective(), tmp_path / "d.h5", max_steps=150, seed=1)
+    assert not capped.converged and capped.nsteps == 150 and capped.tau is not None
+
+
+def test_pool_gives_the_serial_chain(tmp_path):
+    obj = stm_objective()
+    sampling.run(obj, tmp_path / "serial.h5", max_steps=40, seed=4, converge=False)
+    sampling.run(obj, tmp_path / "pool.h5", max_steps=40, seed=4, converge=False, processes=2)
+    assert np.array_equal(chain(tmp_path / "serial.h5"), chain(tmp_path / "pool.h5"))
+
+
+def nan_above_half(x, a):
+    return np.where(a > 0.5, np.nan, a * x)
+
+
+def test_nonfinite_log_posterior_is_counted_across_processes(tmp_path, caplog):
+    model = lmfit.Model(nan_above_half)
+    model.set_param_hint("a", value=0.45, min=0.0, max=1.0)
+    x = np.linspace(1, 2, 10)
+    obj = Objective(model, Data({"x": x}, 0.45 * x, 0.5))
+    start = np.linspace(0.40, 0.49, 8)[:, None]
+    with caplog.at_level(logging.WARNING, logger="glassfit.objective"):
+        info = sampling.run(obj, tmp_path / "nan.h5", max_steps=50, seed=0, start=start, nwalkers=8, converge=False)
+    assert info.n_nonfinite > 0 and "returning -inf" in caplog.text
+    assert np.all(chain(tmp_path / "nan.h5") <= 0.5)
+    pooled = sampling.run(obj, tmp_path / "nan2.h5", max_steps=50, seed=0, start=start, nwalkers=8, converge=False,
+                          processes=2)
+    assert pooled.n_nonfinite == info.n_nonfinite
+
+
+def test_bad_inputs(tmp_path):
+    obj = stm_objective()
+    run = sampling.run
+    with pytest.raises(ValueError, match=r"nwalkers must be an even integer ≥ 2·ndim = 4, got 3"):
+        run(obj, tmp_path / "a.h5", max_steps=10, nwalkers=3)
+    with pytest.raises(ValueError, match="nwalkers must be an even integer"):
+        run(obj, tmp_path / "a.h5", max_steps=10, nwalkers=7)
+    with pytest.raises(ValueError, match="max_steps must be an integer ≥ 1"):
+        run(obj, tmp_path / "a.h5", max_steps=0)
+    with pytest.raises(ValueError, match="processes must be an integer"):
+        run(obj, tmp_path / "a.h5", max_steps=5, processes=0)
+    with pytest.raises(ValueError, match="does not exist"):
+        run(obj, tmp_path / "none.h5", max_steps=5, resume=True)
+    with pytest.raises(ValueError, match=r"start must be a finite \(16, 2\) array"):
+        run(obj, tmp_path / "b.h5", max_steps=5, start=np.ones((16, 3)))
+    with pytest.raises(ValueError, match="theta0 must be 2 finite numbers"):
+        sampling.least_squares(obj, [1.0])
+    with pytest.raises(ValueError, match="log-posterior of -inf"):
+        sampling.least_squares(obj, [1e6, 1.0])
+    run(obj, tmp_path / "c.h5", max_steps=5, converge=False)
+    with pytest.raises(ValueError, match="already exists; pass resume=True"):
+        run(obj, tmp_path / "c.h5", max_steps=5)
+    with pytest.raises(ValueError, match="chain of another posterior"):
+        run(stm_objective(seed=3), tmp_path / "c.h5", max_steps=10, resume=True)
+    (tmp_path / "junk.h5").write_bytes(b"not an hdf5 file")
+    with pytest.raises(ValueError, match="not a glassfit chain file"):
+        run(obj, tmp_path / "junk.h5", max_steps=10, resume=True)
