@@ -33,8 +33,27 @@ class CriterionRow:
     aic_weight: float
 
 
+@dataclass(frozen=True)
+class FitStatistics:
+    """χ² (with the data's σ), number of points and of free parameters of a fit; AIC = χ² + 2k and
+    BIC = χ² + k ln n (Gaussian likelihood with known σ, up to a constant shared by every model)."""
+
+    chisqr: float
+    ndata: int
+    nvarys: int
+
+    @property
+    def aic(self) -> float:
+        return self.chisqr + 2.0 * self.nvarys
+
+    @property
+    def bic(self) -> float:
+        return self.chisqr + self.nvarys * np.log(self.ndata)
+
+
 def information_criteria(results: dict) -> list[CriterionRow]:
-    """AIC/BIC table of lmfit ``ModelResult``/``MinimizerResult`` objects fitted to the same data, best first."""
+    """AIC/BIC table of fits to the same data, best first: lmfit ``ModelResult``/``MinimizerResult`` objects or
+    :class:`FitStatistics` (anything with ``chisqr``, ``ndata``, ``nvarys``, ``aic`` and ``bic``)."""
     if len(results) < 2:
         raise ValueError("model comparison needs at least two fitted models")
     n_data = {r.ndata for r in results.values()}
@@ -117,4 +136,4 @@ def compare_elpd(log_likelihoods: dict) -> list[tuple[str, float, float]]:
     return sorted(rows, key=lambda row: -row[1])
 
 
-__all__ = ["CriterionRow", "ElpdEstimate", "compare_elpd", "information_criteria", "loo", "waic"]
+__all__ = ["CriterionRow", "ElpdEstimate", "FitStatistics", "compare_elpd", "information_criteria", "loo", "waic"]

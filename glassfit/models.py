@@ -599,6 +599,22 @@ REGISTRY: dict[str, type[GlassModel]] = {cls.name_id: cls for cls in (
     STMHeatCapacityModel, KKIHeatCapacityModel, STMConductivityModel, KKIConductivityModel, STMAttenuationModel,
     STMVelocityModel, KKIAttenuationModel, KKIVelocityModel, BlackTimeHeatModel, KKITimeHeatModel)}
 
+def describe(name: str) -> str:
+    """The parameter table of registered model ``name`` as text (name, unit, default, bounds, free, meaning)."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown model {name!r}; the models are {sorted(REGISTRY)}")
+    cls = REGISTRY[name]
+    model = cls()
+    lines = [f"{name}: {(cls.__doc__ or '').strip().splitlines()[0]}",
+             f"independent variables: {', '.join(model.independent)}; output: {getattr(model, 'output', '')}", "",
+             f"{'parameter':13}{'unit':18}{'default':>11}{'bounds':>22}  {'free':5} description"]
+    for spec in model.parameter_table:
+        bounds = f"[{spec.bounds[0]:.3g}, {spec.bounds[1]:.3g}]"
+        lines.append(f"{spec.name:13}{spec.unit:18}{spec.default:11.4g}{bounds:>22}  {'yes' if spec.vary else 'no':5} "
+                     f"{spec.description}")
+    return "\n".join(lines)
+
+
 __all__ = [
     "ACOUSTIC_OUTPUTS",
     "HEAT_UNITS",
@@ -615,6 +631,7 @@ __all__ = [
     "STMConductivityModel",
     "STMHeatCapacityModel",
     "STMVelocityModel",
+    "describe",
     "kki_chi",
     "kki_material",
 ]

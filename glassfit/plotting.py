@@ -95,29 +95,54 @@ def plot_fit(posterior: Posterior, objective, dataset=None, draws: int = 200, se
 
     Returns the :class:`matplotlib.figure.Figure` (also written to ``path`` if given).
     """
+    posterior.check(objective)
+    median_theta = np.median(posterior.samples(), axis=0)
+
+    def curves(x, name):
+        return predictive_band(posterior, objective, x, name, draws, seed)
+
+    return _draw(objective, dataset, median_theta, curves, "median", title, path, n_grid)
+
+
+def plot_best_fit(theta, objective, dataset=None, title: str | None = None, path=None, n_grid: int = 200):
+    """As :func:`plot_fit` for a single parameter vector θ (e.g. least squares): the model curve and the
+    normalised residuals, no bands."""
+    theta = np.asarray(theta, float)
+    if theta.shape != (objective.ndim,):
+        raise ValueError(f"theta must have {objective.ndim} values ({objective.names}), got shape {theta.shape}")
+    part = _part(objective, dataset)
+
+    def curves(x, _):
+        return {"median": part.model_values(objective.named(theta), x)}
+
+    return _draw(objective, dataset, theta, curves, "best fit", title, path, n_grid)
+
+
+def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
+    """The figure of :func:`plot_fit`; ``curves(x, dataset name)`` gives "median" and optionally the bands."""
     from matplotlib.figure import Figure
 
-    posterior.check(objective)
     part = _part(objective, dataset)
     if not isinstance(n_grid, int | np.integer) or n_grid < 2:
         raise ValueError(f"n_grid must be an integer ≥ 2, got {n_grid!r}")
     data = part.data
     primary, groups = _groups(part)
-    median_theta = objective.named(np.median(posterior.samples(), axis=0))
-    sigma = part.sigma(median_theta)
+    sigma = part.sigma(objective.named(theta))
     fig = Figure(figsize=(6.4, 6.0), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    banded = False
     for k, (label, mask, fixed) in enumerate(groups):
         colour = f"C{k % 10}"
         xs = data.x[primary][mask]
         grid = np.geomspace(xs.min(), xs.max(), n_grid) if xs.min() > 0 else np.linspace(xs.min(), xs.max(), n_grid)
-        band = predictive_band(posterior, objective, {primary: grid, **fixed}, part.data.name, draws, seed)
-        top.fill_between(grid, band["lo95"], band["hi95"], color=colour, alpha=0.15, lw=0)
-        top.fill_between(grid, band["lo68"], band["hi68"], color=colour, alpha=0.3, lw=0)
-        top.plot(grid, band["median"], color=colour, lw=1.2, label=label or "median model")
+        band = curves({primary: grid, **fixed}, data.name)
+        if "lo95" in band:
+            banded = True
+            top.fill_between(grid, band["lo95"], band["hi95"], color=colour, alpha=0.15, lw=0)
+            top.fill_between(grid, band["lo68"], band["hi68"], color=colour, alpha=0.3, lw=0)
+        top.plot(grid, band["median"], color=colour, lw=1.2, label=label or f"{what} model")
         top.errorbar(xs, data.y[mask], sigma[mask], fmt="o", ms=3, color=colour, mfc="none", lw=0.8)
-        at_data = predictive_band(posterior, objective, {n: v[mask] for n, v in data.x.items()}, part.data.name,
-                                  draws, seed)["median"]
+        at_data = curves({n: v[mask] for n, v in data.x.items()}, data.name)["median"]
         bottom.plot(xs, (data.y[mask] - at_data) / sigma[mask], "o", ms=3, color=colour, mfc="none")
     bottom.axhline(0.0, color="0.3", lw=0.8)
     positive = np.all(data.x[primary] > 0)
@@ -125,9 +150,9 @@ def plot_fit(posterior: Posterior, objective, dataset=None, draws: int = 200, se
         ax.set_xscale("log" if positive else "linear")
     top.set_yscale("log" if np.all(data.y > 0) else "linear")
     top.set_ylabel(_axis_label(data.name, getattr(part.model, "output", "")))
-    bottom.set_ylabel("(y − median)/s")
+    bottom.set_ylabel(f"(y − {what})/s")
     bottom.set_xlabel(_axis_label(primary, X_UNITS.get(primary, "")))
-    top.legend(fontsize="small", title="bands: 68 %, 95 %", title_fontsize="small")
+    top.legend(fontsize="small", **({"title": "bands: 68 %, 95 %", "title_fontsize": "small"} if banded else {}))
     if title:
         top.set_title(title)
     return _save(fig, path)
@@ -211,4 +236,4 @@ def trace_plot(posterior: Posterior, objective, title: str | None = None, path=N
     return _save(fig, path)
 
 
-__all__ = ["X_UNITS", "corner_plot", "number_format", "plot_fit", "predictive_band", "trace_plot"]
+__all__ = ["X_UNITS", "corner_plot", "number_format", "plot_best_fit", "plot_fit", "predictive_band", "trace_plot"]

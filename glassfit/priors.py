@@ -170,6 +170,54 @@ def as_prior(obj) -> Prior:
     raise TypeError(f"a prior must be a glassfit.priors.Prior or a frozen scipy.stats distribution, got {obj!r}")
 
 
+#: Prior forms accepted by :func:`prior_from_text`: name → (class or factory, number of arguments)
+PRIOR_FORMS = {
+    "uniform": (Uniform, 2),
+    "loguniform": (LogUniform, 2),
+    "normal": (Normal, 2),
+    "truncnormal": (TruncatedNormal, 4),
+}
+
+
+class LogNormal(ScipyPrior):
+    """Log-normal density with median ``median`` > 0 and standard deviation ``sd_ln`` > 0 of ln x."""
+
+    def __init__(self, median: float, sd_ln: float):
+        median, sd_ln = float(finite_array("LogNormal median", median)), float(finite_array("LogNormal sd", sd_ln))
+        if not (median > 0 and sd_ln > 0):
+            raise ValueError(f"LogNormal prior needs median > 0 and sd_ln > 0, got {median!r}, {sd_ln!r}")
+        super().__init__(stats.lognorm(sd_ln, scale=median))
+        self.median, self.sd_ln = median, sd_ln
+
+    def describe(self):
+        return {"kind": "LogNormal", "median": self.median, "sd_ln": self.sd_ln}
+
+
+PRIOR_FORMS["lognormal"] = (LogNormal, 2)
+
+
+def prior_from_text(text: str) -> Prior:
+    """A prior from text such as ``"normal(3000, 300)"``, ``"loguniform(1e-3, 10)"``,
+    ``"truncnormal(1, 0.5, 0, 5)"``, ``"uniform(0, 1)"`` or ``"lognormal(3000, 0.4)"`` (median, σ of ln x).
+
+    >>> prior_from_text("uniform(0, 2)").logp(1.0)
+    -0.6931471805599453
+    """
+    head, _, rest = str(text).strip().partition("(")
+    kind = head.strip().lower()
+    if kind not in PRIOR_FORMS or not rest.endswith(")"):
+        raise ValueError(f"cannot read the prior {text!r}: write one of "
+                         + ", ".join(f"{k}({', '.join(['a'] * n)})" for k, (_, n) in PRIOR_FORMS.items()))
+    factory, n_args = PRIOR_FORMS[kind]
+    try:
+        args = [float(a) for a in rest[:-1].split(",")]
+    except ValueError:
+        raise ValueError(f"cannot read the prior {text!r}: its arguments must be numbers") from None
+    if len(args) != n_args:
+        raise ValueError(f"the prior {kind} takes {n_args} numbers, got {len(args)} in {text!r}")
+    return factory(*args)
+
+
 def default_prior(name: str, lo: float, hi: float, log_scale: bool = False) -> Prior:
     """LogUniform(lo, hi) for a ``log_scale`` parameter, else Uniform(lo, hi); error naming ``name`` if unbounded."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -199,5 +247,5 @@ def default_priors(model, params, names, overrides: dict | None = None) -> dict[
     return priors
 
 
-__all__ = ["LogUniform", "Normal", "Prior", "ScipyPrior", "TruncatedNormal", "Uniform", "as_prior",
-           "default_prior", "default_priors"]
+__all__ = ["PRIOR_FORMS", "LogNormal", "LogUniform", "Normal", "Prior", "ScipyPrior", "TruncatedNormal", "Uniform",
+           "as_prior", "default_prior", "default_priors", "prior_from_text"]

@@ -1,0 +1,222 @@
+"""The ``glassfit`` command line: a thin layer over public functions (:mod:`glassfit.workflow`,
+:mod:`glassfit.datasets`, :mod:`glassfit.models`).
+
+Every bad input ends with one readable line on stderr and exit code 2, never a traceback; an interrupted
+sampler keeps its chain (continue it with ``--resume``) and exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+import glassfit
+
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+
+
+def _pairs(text: str, option: str) -> dict[str, str]:
+    """``"T=Temp,y=C"`` → {"T": "Temp", "y": "C"}."""
+    out = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{option} expects NAME=VALUE[,NAME=VALUE...], got {text!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _assignments(items, option: str) -> dict[str, str]:
+    """Repeated ``NAME=VALUE`` options → dict (the value may itself contain commas, e.g. a prior)."""
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{option} expects NAME=VALUE, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _float(value: str, name: str, option: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{option} {name}={value!r}: the value must be a number") from None
+
+
+def _spec(args, method: str | None = None):
+    from glassfit.workflow import RunSpec
+
+    read = {}
+    if args.observable:
+        read["observable"] = args.observable
+    if args.columns:
+        read["columns"] = _pairs(args.columns, "--columns")
+    if args.units:
+        read["units"] = _pairs(args.units, "--units")
+    if args.sigma_rel is not None:
+        read["sigma_rel"] = args.sigma_rel
+    values = {k: _float(v, k, "--set") for k, v in _assignments(args.set, "--set").items()}
+    return RunSpec(tuple(args.sources), args.model, method or getattr(args, "method", "leastsq"), read, values,
+                   tuple(args.free or ()), tuple(args.fix or ()), _assignments(args.tie, "--tie"),
+                   _assignments(args.prior, "--prior"), args.noise,
+                   getattr(args, "walkers", None), getattr(args, "steps", 3000),
+                   getattr(args, "until_converged", True), args.seed, getattr(args, "processes", 1))
+
+
+def _data_options(p):
+    p.add_argument("sources", nargs="+", metavar="DATASET-or-FILE",
+                   help="catalog ids (glassfit datasets list) or data files; several = a joint fit")
+    p.add_argument("--model", default="kki", help="kki (default), stm, or a model id of `glassfit models`")
+    p.add_argument("--observable", help="for files: heat_capacity, conductivity, attenuation, velocity, time_heat")
+    p.add_argument("--columns", help="for files: e.g. T=Temp,y=C,sigma=dC (header names)")
+    p.add_argument("--units", help="for files: e.g. T=mK,y=erg/(g K)")
+    p.add_argument("--sigma-rel", type=float, help="for files without a σ column: relative error, e.g. 0.03")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a parameter's value (repeatable)")
+    p.add_argument("--free", action="append", metavar="NAME", help="let a parameter vary (repeatable)")
+    p.add_argument("--fix", action="append", metavar="NAME", help="hold a parameter fixed (repeatable)")
+    p.add_argument("--tie", action="append", metavar="NAME=EXPR",
+                   help="tie a parameter to others, e.g. chi_2=chi_1 or v_t=0.5*v_l (repeatable)")
+    p.add_argument("--prior", action="append", metavar="NAME=DIST",
+                   help="e.g. v_l='lognormal(3000, 0.4)', eta_c='uniform(0.1, 2)' (frees the parameter)")
+    p.add_argument("--noise", default="known", choices=("known", "scaled", "fitted"),
+                   help="σ from the data, scaled by a fitted factor, or a fitted relative σ")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glassfit", description="Soft-potential (KKI) and tunnelling-model fits "
+                                     "of low-temperature glass data.")
+    parser.add_argument("--version", action="version", version=f"glassfit {glassfit.__version__}")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("datasets", help="the dataset catalog: list, show ID, fetch ID")
+    p.add_argument("action", choices=("list", "show", "fetch"))
+    p.add_argument("id", nargs="?")
+
+    p = sub.add_parser("models", help="list the models, or show one's parameter table")
+    p.add_argument("name", nargs="?")
+
+    p = sub.add_parser("fit", help="fit datasets (least squares or emcee) and write a run directory")
+    _data_options(p)
+    p.add_argument("--method", default="emcee", choices=("leastsq", "emcee"))
+    p.add_argument("--walkers", type=int)
+    p.add_argument("--steps", type=int, default=3000, help="total steps of the chain (emcee; default 3000)")
+    p.add_argument("--until-converged", action=argparse.BooleanOptionalAction, default=True,
+                   help="stop when N ≥ 50 τ and τ is stable to 1 %% (default on)")
+    p.add_argument("--chain", help="chain file (default OUT/chain.h5)")
+    p.add_argument("--resume", action="store_true", help="continue the chain up to --steps total")
+    p.add_argument("--processes", type=int, default=1, help="worker processes for the walkers")
+    p.add_argument("--out", default="glassfit-run", help="run directory (default ./glassfit-run)")
+
+    p = sub.add_parser("compare", help="KKI against STM/Black on the same data: ΔAIC, ΔBIC")
+    _data_options(p)
+
+    for name, what in (("plot", "redraw the figures"), ("report", "rewrite report.md")):
+        p = sub.add_parser(name, help=f"{what} of a saved run")
+        p.add_argument("run_dir")
+
+    p = sub.add_parser("demo", help="the README's main job: fits of the bundled data, written to --out")
+    p.add_argument("--out", default="glassfit-demo")
+
+    sub.add_parser("spectrum", help="summary of the spectrum engine (builds the tables once)")
+    return parser
+
+
+def _datasets(args) -> str:
+    from glassfit import datasets
+
+    if args.action == "list":
+        return "\n".join(entry.summary() for entry in datasets.list_datasets())
+    if not args.id:
+        raise ValueError(f"glassfit datasets {args.action} needs a dataset id (see `glassfit datasets list`)")
+    if args.action == "show":
+        return datasets.show_dataset(args.id)
+    return str(datasets.fetch(args.id))
+
+
+def _models(args) -> str:
+    from glassfit import models
+
+    if not args.name:
+        return "\n".join(f"{name:20} {(cls.__doc__ or '').strip().splitlines()[0]}"
+                         for name, cls in models.REGISTRY.items())
+    return models.describe(args.name)
+
+
+def _fit(args) -> str:
+    from glassfit import workflow
+
+    command = shlex.join(["glassfit", *args.argv])
+    run = workflow.fit(_spec(args), args.out, resume=args.resume, quiet=args.quiet, command=command,
+                       chain=args.chain)
+    lines = [f"wrote {run.out}/: " + ", ".join(p.name for p in run.files)]
+    if run.info is not None:
+        n_over_tau = run.info.n_over_tau
+        lines.append(f"{run.info.nsteps} steps × {run.info.nwalkers} walkers in {run.info.elapsed:.0f} s, acceptance "
+                     f"{run.info.acceptance:.2f}, N/τ = {'n/a' if n_over_tau is None else f'{n_over_tau:.0f}'}, "
+                     f"{'converged' if run.info.converged else 'NOT converged: continue with --resume --steps N'}")
+    return "\n".join(lines)
+
+
+def _compare(args) -> str:
+    from glassfit import workflow
+
+    rows = workflow.compare(_spec(args, "leastsq"))
+    lines = [f"{'model':8}{'χ²':>12}{'points':>8}{'free':>6}{'ΔAIC':>9}{'ΔBIC':>9}{'weight':>8}"]
+    lines += [f"{r.name:8}{r.chisqr:12.4g}{r.n_data:8d}{r.n_varys:6d}{r.delta_aic:9.2f}{r.delta_bic:9.2f}"
+              f"{r.aic_weight:8.3f}" for r in rows]
+    return "\n".join(lines)
+
+
+def _plot(args) -> str:
+    from glassfit import workflow
+
+    return "wrote " + ", ".join(str(p) for p in workflow.plot(args.run_dir))
+
+
+def _report(args) -> str:
+    from glassfit import workflow
+
+    return f"wrote {workflow.report(args.run_dir)}"
+
+
+def _demo(args) -> str:
+    from glassfit import workflow
+
+    out = workflow.demo(args.out, quiet=args.quiet)
+    return f"glassfit demo: everything is in {out.resolve()}/ (start with its README.md)"
+
+
+def _spectrum(args) -> str:
+    from glassfit.overview import spectrum_summary
+
+    return spectrum_summary()
+
+
+COMMANDS = {"datasets": _datasets, "models": _models, "fit": _fit, "compare": _compare, "plot": _plot,
+            "report": _report, "demo": _demo, "spectrum": _spectrum}
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code (0, 2 for bad input, 130 when interrupted)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser().parse_args(argv)
+    args.argv = argv
+    try:
+        text = COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("glassfit: interrupted; a chain keeps every finished step (continue with --resume)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ValueError, TypeError, KeyError, OSError) as exc:      # DataError is a ValueError
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"glassfit {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    if text and not (args.quiet and args.command in ("fit", "demo")):
+        print(text)
+    return 0
+
+
+__all__ = ["COMMANDS", "main"]

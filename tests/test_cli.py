@@ -1,0 +1,157 @@
+"""The `glassfit` command line and the workflow behind it: outputs, resume, and the bad-input catalogue
+(each case one readable line on stderr and exit code 2)."""
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from glassfit import datasets
+from glassfit.cli import main
+from glassfit.workflow import RunSpec, build, compare, fit
+
+STM_DATA = "synthetic-stm-heat-capacity"
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(capsys, *argv, match):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert match in lines[0], lines[0]
+    return lines[0]
+
+
+def test_version_is_fast():
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "glassfit", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().startswith("glassfit ")
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_datasets_and_models_listing(capsys):
+    code, out, _ = run_cli(capsys, "datasets", "list")
+    assert code == 0 and "stycast-1266" in out and "synthetic" in out
+    code, out, _ = run_cli(capsys, "datasets", "show", STM_DATA)
+    assert code == 0 and "synthetic" in out.lower()
+    code, out, _ = run_cli(capsys, "models")
+    assert code == 0 and "kki_time_heat" in out
+    code, out, _ = run_cli(capsys, "models", "kki_conductivity")
+    assert code == 0 and "chi_1" in out and "eV" in out
+
+
+def test_leastsq_fit_recovers_the_synthetic_truth(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "--quiet", "fit", STM_DATA, "--model", "stm", "--method", "leastsq",
+                           "--out", str(tmp_path / "ls"))
+    assert code == 0
+    summary = json.loads((tmp_path / "ls" / "summary.json").read_text())
+    (row,) = summary["parameters"]
+    truth = datasets.entry(STM_DATA).true_params["P0"]
+    assert abs(row["value"] - truth) < 3 * row["stderr"]
+    assert 0.5 < summary["redchi"] < 2.0
+    report = (tmp_path / "ls" / "report.md").read_text()
+    assert "SYNTHETIC" in report and "glassfit fit" in report
+    assert (tmp_path / "ls" / "fit.png").stat().st_size > 10_000
+
+
+def test_emcee_run_files_plot_report_and_resume(tmp_path, capsys):
+    out = tmp_path / "mc"
+    args = ["--quiet", "fit", STM_DATA, "--model", "stm", "--steps", "300", "--no-until-converged", "--out", str(out)]
+    assert run_cli(capsys, *args)[0] == 0
+    for name in ("run.json", "summary.json", "chain.h5", "fit.png", "corner.png", "trace.png", "report.md"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["chain"]["nsteps"] == 300 and summary["method"] == "emcee"
+    (out / "fit.png").unlink()
+    assert run_cli(capsys, "plot", str(out))[0] == 0 and (out / "fit.png").is_file()
+    (out / "report.md").unlink()
+    assert run_cli(capsys, "report", str(out))[0] == 0 and "Convergence" in (out / "report.md").read_text()
+    # the same run twice without --resume is refused; with it, the chain grows to the new total
+    one_line_error(capsys, *args, match="--resume")
+    assert run_cli(capsys, *args[:-3], "--steps", "400", "--no-until-converged", "--resume", "--out", str(out))[0] == 0
+    assert json.loads((out / "summary.json").read_text())["chain"]["nsteps"] == 400
+
+
+def test_resume_of_a_corrupt_or_foreign_chain(tmp_path, capsys):
+    out = tmp_path / "bad"
+    out.mkdir()
+    (out / "chain.h5").write_bytes(b"not an HDF5 file")
+    one_line_error(capsys, "fit", STM_DATA, "--model", "stm", "--steps", "50", "--resume", "--out", str(out),
+                   match="chain")
+    good = tmp_path / "good"
+    assert main(["--quiet", "fit", STM_DATA, "--model", "stm", "--steps", "50", "--out", str(good)]) == 0
+    capsys.readouterr()
+    one_line_error(capsys, "fit", "synthetic-kki-heat-capacity", "--model", "stm", "--steps", "60", "--resume",
+                   "--chain", str(good / "chain.h5"), "--out", str(tmp_path / "other"), match="another posterior")
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (["fit", "no-such-dataset"], "neither a catalogued dataset"),
+    (["fit", STM_DATA, "--model", "stm", "--set", "nonsense=1"], "unknown parameter 'nonsense' in --set"),
+    (["fit", STM_DATA, "--model", "stm", "--prior", "Q=normal(1, 2)"], "unknown parameter 'Q' in --prior"),
+    (["fit", STM_DATA, "--model", "stm", "--prior", "P0=gauss(1, 2)"], "cannot read the prior"),
+    (["fit", STM_DATA, "--model", "stm", "--set", "P0=1e9"], "P0"),
+    (["fit", STM_DATA, "--model", "stm", "--set", "P0=abc"], "must be a number"),
+    (["fit", STM_DATA, "--model", "nosuchmodel"], "unknown model"),
+    (["fit", STM_DATA, "--model", "kki_conductivity"], "conductivity"),
+    (["fit", STM_DATA, "--model", "stm", "--fix", "P0"], "no free parameters"),
+    (["datasets", "show"], "needs a dataset id"),
+    (["models", "nope"], "unknown model"),
+    (["plot", "/nonexistent/run"], "not a glassfit run directory"),
+])
+def test_bad_inputs_give_one_line_and_exit_2(tmp_path, capsys, argv, match):
+    if argv[0] == "fit":
+        argv = [*argv, "--out", str(tmp_path / "run")]
+    one_line_error(capsys, *argv, match=match)
+
+
+def test_user_files_need_a_column_mapping_and_valid_cells(tmp_path, capsys):
+    path = tmp_path / "mine.csv"
+    path.write_text("Temp,C\n0.1,2e-7\n0.2,-1\n")
+    one_line_error(capsys, "fit", str(path), "--out", str(tmp_path / "r"), match="--columns")
+    one_line_error(capsys, "fit", str(path), "--observable", "heat_capacity", "--columns", "T=Temp,y=C",
+                   "--units", "T=K,y=J/(g K)", "--sigma-rel", "0.02", "--out", str(tmp_path / "r"), match="")
+    one_line_error(capsys, "fit", str(path), "--observable", "heat_capacity", "--columns", "T=Temp,y=C",
+                   "--units", "T=furlong", "--sigma-rel", "0.02", "--out", str(tmp_path / "r"), match="furlong")
+    path.write_text("Temp,C\n0.1,2e-7\n0.2,4e-7\n")
+    one_line_error(capsys, "fit", str(path), "--model", "kki", "--observable", "heat_capacity",
+                   "--columns", "T=Temp,y=C", "--units", "T=K,y=J/(g K)", "--sigma-rel", "0.02", "--method",
+                   "leastsq", "--out", str(tmp_path / "r"), match="points")
+
+
+def test_sha256_mismatch_of_a_data_file(tmp_path, monkeypatch, capsys):
+    rel = datasets.entry("stycast-1266").file
+    copy = tmp_path / rel
+    copy.parent.mkdir(parents=True)
+    copy.write_text("tampered\n")
+    monkeypatch.setenv("GLASSFIT_DATA_DIR", str(tmp_path))
+    one_line_error(capsys, "fit", "stycast-1266", "--method", "leastsq", "--out", str(tmp_path / "r"),
+                   match="sha256")
+
+
+def test_compare_prefers_the_generating_law():
+    rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",)))
+    assert rows[0].name == "kki" and rows[1].delta_bic > 100
+
+
+def test_joint_fit_shares_parameters_by_name(tmp_path):
+    spec = RunSpec(("synthetic-kki-heat-capacity", "synthetic-kki-conductivity"), "kki", method="leastsq",
+                   fixed=("eta_c", "xi_c", "chi_2", "log10_A_R"),
+                   values={"eta_c": 0.8, "xi_c": 1.2, "chi_2": 0.9, "log10_A_R": -43.0})
+    problem = build(spec)
+    assert problem.objective.names == ["log10_N", "chi_1"]
+    run = fit(spec, tmp_path / "joint", quiet=True)
+    values = {r["name"]: r for r in run.summary["parameters"]}
+    for name, truth in (("log10_N", 26.9), ("chi_1", 1.2)):
+        assert abs(values[name]["value"] - truth) < 4 * values[name]["stderr"] + 1e-3 * abs(truth), name
+    assert (tmp_path / "joint" / "fit-synthetic-kki-conductivity.png").is_file()
+    assert np.isfinite(run.summary["bic"])
