@@ -223,7 +223,8 @@ def autocorr_time(chain) -> np.ndarray | None:
     from emcee.autocorr import integrated_time
 
     try:
-        tau = integrated_time(np.asarray(chain), tol=0)
+        with np.errstate(all="ignore"):
+            tau = integrated_time(np.asarray(chain), tol=0)
     except Exception as exc:  # a failed diagnostic must never block results
         log.warning("autocorrelation time not available: %s", exc)
         return None
