@@ -5,9 +5,10 @@
 2. Speed-up of a 2-process pool over serial sampling on a KKI joint posterior.
 3. End-to-end joint KKI posterior — synthetic c(T) + κ(T) + l(ω, T) + c(T, t), all shared parameters
    (η_c, ξ_c, log10 N, χ_1, χ_2) free — sampled on 2 processes in blocks of steps (resuming the chain)
-   until the smallest effective sample size reaches 1000 or the time budget (5 min) is spent.
+   until the smallest effective sample size reaches 1000 or the time budget (5 min) is spent, with
+   emcee's stretch move or a differential-evolution mixture (``--moves de``).
 
-Run: ``PYTHONPATH=. python benchmarks/sampling.py [--budget SECONDS]``.
+Run: ``PYTHONPATH=. python benchmarks/sampling.py [--budget SECONDS] [--moves stretch|de] [--only-joint]``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 import timeit
 from pathlib import Path
 
+import emcee
 import numpy as np
 
 from glassfit import results, sampling
@@ -82,8 +84,19 @@ def joint_kki():
     return JointObjective(parts)
 
 
-def main(budget: float):
+MOVES = {"stretch": None, "de": [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]}
+
+
+def main(budget: float, moves: str, only_joint: bool):
     workdir = Path(tempfile.mkdtemp(prefix="glassfit-bench-"))
+    joint = joint_kki()
+    if not only_joint:
+        parts_1_2(workdir, joint)
+    if budget > 0:
+        end_to_end(workdir, joint, budget, moves)
+
+
+def parts_1_2(workdir, joint):
     T = np.geomspace(0.05, 2.0, 30)
     print("1. overhead per evaluation (µs) over the raw model function, 30 temperatures")
     print(f"{'model':<22}{'raw':>10}{'logpost':>12}{'':>11}{'sampler':>12}")
@@ -91,7 +104,6 @@ def main(budget: float):
              workdir)
     overhead("KKI c(T)", synthetic(KKIHeatCapacityModel(), {"T": T}, ("eta_c", "log10_N"), "kki", 0), 200, workdir)
 
-    joint = joint_kki()
     theta = joint.theta(TRUTH)
     t_eval = per_call(lambda: joint.logpost(theta), repeat=3)
     print(f"\njoint KKI posterior: {joint.ndim} free parameters, "
@@ -110,12 +122,15 @@ def main(budget: float):
         print(f"  processes={processes}: {info.elapsed:6.1f} s")
     print(f"  speed-up: {elapsed[1] / elapsed[2]:.2f} ×   (ideal 2 ×)")
 
-    print(f"\n3. end-to-end joint KKI posterior on 2 processes (budget {budget:.0f} s, target ESS ≥ 1000)")
+
+def end_to_end(workdir, joint, budget, moves):
+    print(f"\n3. end-to-end joint KKI posterior on 2 processes, {moves} moves (budget {budget:.0f} s, "
+          "target ESS ≥ 1000)")
     path, t0, block, done, ess = workdir / "joint.h5", time.perf_counter(), 250, 0, 0.0
     while time.perf_counter() - t0 < budget and ess < 1000:
         done += block
         info = sampling.run(joint, path, max_steps=done, nwalkers=20, seed=0, resume=done > block, processes=2,
-                            converge=False, check_every=50)
+                            converge=False, check_every=50, moves=MOVES[moves])
         post = results.Posterior.load(path)
         summary = results.summarize(post, joint)
         ess = min(r.ess for r in summary.parameters)
@@ -127,5 +142,8 @@ def main(budget: float):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=300.0, help="time budget of part 3 [s]")
-    main(parser.parse_args().budget)
+    parser.add_argument("--budget", type=float, default=300.0, help="time budget of part 3 [s]; 0 skips it")
+    parser.add_argument("--moves", choices=sorted(MOVES), default="de", help="proposal of part 3")
+    parser.add_argument("--only-joint", action="store_true", help="run part 3 alone")
+    args = parser.parse_args()
+    main(args.budget, args.moves, args.only_joint)

@@ -187,16 +187,20 @@ class _Posterior:
     def logpost(self, theta) -> float:
         """Log-posterior; −inf outside the prior support, and −inf (counted in ``n_nonfinite`` and logged
         with θ) where the likelihood is not finite."""
-        lp = self.logp(theta)
+        values = self._check_theta(theta).tolist()
+        lp = 0.0
+        for prior, value in zip(self._prior_list, values, strict=True):
+            lp += prior.logp(value)
         if lp == -math.inf:
             return lp
+        named = dict(zip(self.names, values, strict=True))
         try:
-            total, reason = lp + self.logl(theta), "not finite"
+            total, reason = lp + self._logl(named), "not finite"
         except (ArithmeticError, ValueError) as exc:
             total, reason = math.nan, f"{type(exc).__name__}: {exc}"
         if not math.isfinite(total):
             self.n_nonfinite += 1
-            log.warning("log-posterior %s at %s; returning -inf", reason, self.named(theta))
+            log.warning("log-posterior %s at %s; returning -inf", reason, named)
             return -math.inf
         return total
 
@@ -296,9 +300,7 @@ class Objective(_Posterior):
 
     def values(self, named: dict) -> dict:
         """Every model parameter's value (fixed, free from ``named`` and derived), as a dict of floats."""
-        values = dict(self._fixed)
-        for n in self.model_names:
-            values[n] = named[n]
+        values = self._fixed | {n: named[n] for n in self.model_names}
         return self._expressions.evaluate(values)
 
     def model_values(self, named: dict, x: dict | None = None) -> np.ndarray:

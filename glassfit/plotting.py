@@ -34,29 +34,36 @@ def _part(objective, dataset):
     raise ValueError(f"no dataset {dataset!r}; the datasets are {[p.data.name for p in parts]}")
 
 
-def _draws(posterior: Posterior, draws: int, seed, discard):
+def _draws(posterior: Posterior, draws: int, rng, discard):
     if not isinstance(draws, int | np.integer) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     samples = posterior.samples(discard)
-    rng = np.random.default_rng(seed)
     return samples[rng.choice(len(samples), size=min(draws, len(samples)), replace=False)]
 
 
-def predictive_band(posterior: Posterior, objective, x: dict, dataset=None, draws: int = 200, seed=0,
-                    discard: int | None = None) -> dict[str, np.ndarray]:
-    """Posterior band of the model at the independent variables ``x`` (dict name → array).
+def predictive_band(posterior: Posterior, objective, x: dict | None = None, dataset=None, draws: int = 200, seed=0,
+                    discard: int | None = None, noise: bool = False) -> dict[str, np.ndarray]:
+    """Posterior band of the model at the independent variables ``x`` (dict name → array; default the data's).
 
     The model is evaluated at ``draws`` posterior samples drawn with ``seed``; returns the pointwise
-    median and the 68 % ("lo68", "hi68") and 95 % ("lo95", "hi95") central intervals.
+    median and the 68 % ("lo68", "hi68") and 95 % ("lo95", "hi95") central intervals.  ``noise=True``
+    adds each draw's Gaussian noise s_i (at the data points only): the posterior-predictive band of new data.
     """
     posterior.check(objective)
     part = _part(objective, dataset)
+    if noise and x is not None:
+        raise ValueError("the noise of the posterior-predictive band is defined at the data points; leave x=None")
+    x = part.data.x if x is None else x
     missing = sorted(set(part.model.independent_vars) - set(x))
     if missing:
         raise ValueError(f"x lacks the independent variables {missing} of the model")
     x = {k: np.asarray(x[k], float) for k in part.model.independent_vars}
-    curves = np.array([part.model_values(objective.named(theta), x) for theta in _draws(posterior, draws, seed,
-                                                                                      discard)])
+    rng = np.random.default_rng(seed)
+    curves = []
+    for theta in _draws(posterior, draws, rng, discard):
+        named = objective.named(theta)
+        curve = part.model_values(named, x)
+        curves.append(curve + rng.normal(size=curve.shape) * part.sigma(named) if noise else curve)
     lo95, lo68, median, hi68, hi95 = np.percentile(curves, _LEVELS, axis=0)
     return {"median": median, "lo68": lo68, "hi68": hi68, "lo95": lo95, "hi95": hi95}
 

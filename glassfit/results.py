@@ -236,11 +236,12 @@ def _versions() -> dict:
 
 
 def save_summary(summary: Summary, objective, path, posterior: Posterior | None = None) -> Path:
-    """Write ``summary`` as JSON with parameter names, units, priors, datasets (name, points, sha256, meta),
-    package versions, seed and the chain file; returns the path."""
+    """Write ``summary`` as strict JSON (unavailable diagnostics as null) with parameter names, units, priors,
+    datasets (name, points, sha256, meta), package versions, seed and the chain file; returns the path."""
     path = Path(path)
     doc = {
-        "parameters": [asdict(r) for r in summary.parameters],
+        "parameters": [{k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in asdict(r).items()}
+                       for r in summary.parameters],
         "priors": {n: p.describe() for n, p in objective.priors.items()},
         "datasets": [{"name": d.name, "points": int(d.y.size), "sha256": d.sha256,
                       "meta": {k: str(v) for k, v in d.meta.items()}} for d in objective.datasets],
@@ -251,7 +252,7 @@ def save_summary(summary: Summary, objective, path, posterior: Posterior | None 
         "seed": summary.seed,
         "versions": _versions(),
     }
-    path.write_text(json.dumps(doc, indent=2, allow_nan=True))
+    path.write_text(json.dumps(doc, indent=2, allow_nan=False))
     return path
 
 

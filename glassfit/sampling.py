@@ -67,8 +67,8 @@ def least_squares(objective, theta0=None) -> tuple[np.ndarray, np.ndarray]:
         return objective.residuals(full)
 
     if not np.isfinite(objective.logpost(theta)):
-        raise ValueError(f"the starting point {objective.named(theta)} has a log-posterior of -inf; "
-                         "give theta0 inside the prior support where the model is finite")
+        raise ValueError(f"the starting point {objective.named(theta)} has a log-posterior of -inf; start inside "
+                         "the prior support where the model is finite (least_squares(theta0=...) or run(start=...))")
     fit = None
     for _ in range(2):          # the second pass refits with the noise parameters at their profile values
         fit = optimize.least_squares(residuals, np.clip(theta[free], lo, hi), bounds=(lo, hi), x_scale="jac")
@@ -92,7 +92,7 @@ def initial_walkers(objective, nwalkers: int, theta, cov, rng=None, max_tries: i
     cov = np.asarray(cov, float)
     if cov.shape != (objective.ndim, objective.ndim) or not np.all(np.isfinite(cov)):
         raise ValueError(f"cov must be a finite ({objective.ndim}, {objective.ndim}) matrix, got shape {cov.shape}")
-    widths = np.array([np.diff(p.ppf([0.16, 0.84]))[0] for p in objective.priors.values()])
+    widths = np.array([np.diff(objective.priors[n].ppf([0.16, 0.84]))[0] for n in objective.names])
     floor = (1e-6 * np.where(theta != 0, np.abs(theta), widths)) ** 2
     cov = 0.5 * (cov + cov.T) + np.diag(floor)
     walkers = np.empty((0, objective.ndim))
@@ -223,7 +223,8 @@ def autocorr_time(chain) -> np.ndarray | None:
     from emcee.autocorr import integrated_time
 
     try:
-        tau = integrated_time(np.asarray(chain), tol=0)
+        with np.errstate(all="ignore"):
+            tau = integrated_time(np.asarray(chain), tol=0)
     except Exception as exc:  # a failed diagnostic must never block results
         log.warning("autocorrelation time not available: %s", exc)
         return None
@@ -238,7 +239,7 @@ def _converged(nsteps, tau, previous) -> bool:
 
 def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: int | None = 0,
         resume: bool = False, start=None, processes: int = 1, check_every: int = 100, converge: bool = True,
-        progress: bool = False) -> RunInfo:
+        progress: bool = False, moves=None) -> RunInfo:
     """Sample the posterior of ``objective`` into the HDF5 file ``path``.
 
     Parameters
@@ -249,7 +250,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     max_steps : int
         Total number of steps of the chain (resume continues up to this total).
     nwalkers : int, optional
-        Even, ≥ 2 ndim (default max(16, 4 ndim)).
+        Even, ≥ 2 ndim (default max(16, 4 ndim); on resume, the file's).
     seed : int or None
         Seeds the walker start and emcee's generator (ignored on resume: the saved state is used).
     resume : bool
@@ -264,6 +265,9 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         Stop at convergence (N ≥ 50 τ_max, τ stable to 1 %); False runs to ``max_steps``.
     progress : bool
         tqdm progress bar.
+    moves : emcee move or list of (move, weight), optional
+        Proposal (default emcee's stretch move); e.g. ``[(emcee.moves.DEMove(), 0.8),
+        (emcee.moves.DESnookerMove(), 0.2)]`` for strongly correlated posteriors.
     """
     path = Path(path)
     for name, value, low in (("max_steps", max_steps, 1), ("check_every", check_every, 1), ("processes", processes, 1)):
@@ -277,6 +281,8 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         if meta.get("fingerprint") != fingerprint(objective):
             raise ValueError(f"{path} holds a chain of another posterior (parameters {meta.get('names')}, "
                              f"or other data) than this objective ({objective.names})")
+        if nwalkers is not None and nwalkers != int(meta["nwalkers"]):
+            raise ValueError(f"{path} has {int(meta['nwalkers'])} walkers, not {nwalkers}; omit nwalkers to resume")
         nwalkers = int(meta["nwalkers"])
     else:
         if path.exists():
@@ -304,7 +310,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         pool = multiprocessing.get_context().Pool(processes, initializer=_init_worker, initargs=(objective, counter))
     try:
         sampler = emcee.EnsembleSampler(nwalkers, ndim, _pooled_log_prob if pool else objective.logpost, pool=pool,
-                                        backend=backend)
+                                        backend=backend, moves=moves)
         tau, previous, converged = None, None, False
         if done >= check_every:        # the τ of the previous check, so that a resumed run stops where a long one would
             previous = autocorr_time(backend.get_chain()[: done - done % check_every])

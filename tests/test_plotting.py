@@ -40,6 +40,9 @@ def test_band_values_of_a_line():
     np.testing.assert_allclose(band["median"], 1 + 2 * x, atol=0.03)
     again = plotting.predictive_band(post, obj, {"x": x}, draws=800, seed=3, discard=0)
     assert all(np.array_equal(band[k], again[k]) for k in band)     # deterministic
+    new_data = plotting.predictive_band(post, obj, draws=1000, seed=3, discard=0, noise=True)
+    sd = np.hypot(np.hypot(0.1, 0.2 * obj.data.x["x"]), 0.1)       # parameters and the data's σ = 0.1
+    np.testing.assert_allclose(new_data["hi68"] - new_data["lo68"], 2 * sd, rtol=0.15)
 
 
 def test_number_format_follows_the_width():
@@ -89,6 +92,8 @@ def test_bad_inputs(stm_posterior):
         plotting.plot_fit(post, obj, dataset=3)
     with pytest.raises(ValueError, match="draws must be a positive integer"):
         plotting.predictive_band(post, obj, {"T": [1.0]}, draws=0)
+    with pytest.raises(ValueError, match="defined at the data points"):
+        plotting.predictive_band(post, obj, {"T": [1.0]}, noise=True)
     with pytest.raises(ValueError, match=r"x lacks the independent variables \['T'\]"):
         plotting.predictive_band(post, obj, {"x": [1.0]})
     with pytest.raises(ValueError, match="not sampled from this objective"):

@@ -86,6 +86,20 @@ def test_json_summary_round_trip(stm_run, tmp_path):
         results.load_summary(tmp_path / "missing.json")
 
 
+def test_failed_diagnostics_never_block_summaries_or_plots(tmp_path):
+    from glassfit import plotting
+
+    obj = line_objective()
+    post = iid_posterior(obj, np.tile([1.0, 2.0], (6, 4, 1)))          # a stuck chain: τ and R̂ undefined
+    assert post.tau is None and post.burn_in() == 3
+    summary = results.summarize(post, obj)
+    assert np.isnan(summary["a"].tau) and np.isnan(summary["a"].rhat) and summary["a"].median == 1.0
+    doc = results.load_summary(results.save_summary(summary, obj, tmp_path / "s.json"))
+    assert doc["parameters"][0]["tau"] is None
+    plotting.trace_plot(post, obj, path=tmp_path / "trace.png")
+    assert (tmp_path / "trace.png").exists()
+
+
 def test_inference_data_has_the_log_likelihood(stm_run):
     obj, _, post = stm_run
     idata = results.to_inference_data(post, obj, max_draws=320)

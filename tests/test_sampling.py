@@ -52,12 +52,15 @@ def test_seeded_runs_are_reproducible(tmp_path):
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
-def test_resume_continues_to_the_total_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("moves", [None, [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]],
+                         ids=["stretch", "differential-evolution"])
+def test_resume_continues_to_the_total_bit_for_bit(tmp_path, moves):
     obj = stm_objective()
-    sampling.run(obj, tmp_path / "long.h5", max_steps=90, seed=2, converge=False, check_every=20)
-    short = sampling.run(obj, tmp_path / "part.h5", max_steps=33, seed=2, converge=False, check_every=20)
+    sampling.run(obj, tmp_path / "long.h5", max_steps=90, seed=2, converge=False, check_every=20, moves=moves)
+    short = sampling.run(obj, tmp_path / "part.h5", max_steps=33, seed=2, converge=False, check_every=20, moves=moves)
     assert short.nsteps == 33
-    again = sampling.run(obj, tmp_path / "part.h5", max_steps=90, resume=True, converge=False, check_every=20)
+    again = sampling.run(obj, tmp_path / "part.h5", max_steps=90, resume=True, converge=False, check_every=20,
+                         moves=moves)
     assert again.nsteps == 90
     assert np.array_equal(chain(tmp_path / "long.h5"), chain(tmp_path / "part.h5"))
 
@@ -154,6 +157,8 @@ def test_bad_inputs(tmp_path):
     run(obj, tmp_path / "c.h5", max_steps=5, converge=False)
     with pytest.raises(ValueError, match="already exists; pass resume=True"):
         run(obj, tmp_path / "c.h5", max_steps=5)
+    with pytest.raises(ValueError, match="has 16 walkers, not 20"):
+        run(obj, tmp_path / "c.h5", max_steps=10, nwalkers=20, resume=True)
     with pytest.raises(ValueError, match="chain of another posterior"):
         run(stm_objective(seed=3), tmp_path / "c.h5", max_steps=10, resume=True)
     (tmp_path / "junk.h5").write_bytes(b"not an hdf5 file")
