@@ -58,11 +58,13 @@ def _spec(args, method: str | None = None):
     if args.sigma_rel is not None:
         read["sigma_rel"] = args.sigma_rel
     values = {k: _float(v, k, "--set") for k, v in _assignments(args.set, "--set").items()}
-    return RunSpec(tuple(args.sources), args.model, method or getattr(args, "method", "leastsq"), read, values,
-                   tuple(args.free or ()), tuple(args.fix or ()), _assignments(args.tie, "--tie"),
-                   _assignments(args.prior, "--prior"), args.noise,
-                   getattr(args, "walkers", None), getattr(args, "steps", 3000),
-                   getattr(args, "until_converged", True), args.seed, getattr(args, "processes", 1))
+    return RunSpec(tuple(args.sources), model=args.model, method=method or getattr(args, "method", "leastsq"),
+                   read=read, values=values, free=tuple(args.free or ()), fixed=tuple(args.fix or ()),
+                   log=tuple(args.log or ()),
+                   ties=_assignments(args.tie, "--tie"), priors=_assignments(args.prior, "--prior"),
+                   noise=args.noise, walkers=getattr(args, "walkers", None), steps=getattr(args, "steps", 3000),
+                   until_converged=getattr(args, "until_converged", True), seed=args.seed,
+                   processes=getattr(args, "processes", 1), moves=getattr(args, "moves", "stretch"))
 
 
 def _data_options(p):
@@ -76,6 +78,8 @@ def _data_options(p):
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a parameter's value (repeatable)")
     p.add_argument("--free", action="append", metavar="NAME", help="let a parameter vary (repeatable)")
     p.add_argument("--fix", action="append", metavar="NAME", help="hold a parameter fixed (repeatable)")
+    p.add_argument("--log", action="append", metavar="NAME",
+                   help="sample a positive parameter as ln NAME (for ridge-like posteriors of scales; repeatable)")
     p.add_argument("--tie", action="append", metavar="NAME=EXPR",
                    help="tie a parameter to others, e.g. chi_2=chi_1 or v_t=0.5*v_l (repeatable)")
     p.add_argument("--prior", action="append", metavar="NAME=DIST",
@@ -109,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--chain", help="chain file (default OUT/chain.h5)")
     p.add_argument("--resume", action="store_true", help="continue the chain up to --steps total")
     p.add_argument("--processes", type=int, default=1, help="worker processes for the walkers")
+    p.add_argument("--moves", default="stretch", choices=("stretch", "de"),
+                   help="emcee proposal: stretch (default) or a differential-evolution mix for ridge-like posteriors")
     p.add_argument("--out", default="glassfit-run", help="run directory (default ./glassfit-run)")
 
     p = sub.add_parser("compare", help="KKI against STM/Black on the same data: ΔAIC, ΔBIC")

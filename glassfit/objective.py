@@ -278,8 +278,10 @@ class Objective(_Posterior):
         self.datasets = [data]
 
     def units(self) -> dict[str, str]:
-        """Unit of each free parameter (from the model's parameter table; "1" for the noise parameter)."""
+        """Unit of each free parameter (from the model's parameter table; "1" for the noise parameter;
+        "ln(unit of X)" for a parameter ``ln_X`` that stands for ln X)."""
         table = {s.name: s.unit for s in getattr(self.model, "parameter_table", ())}
+        table.update({f"ln_{k}": f"ln({u})" for k, u in table.items()})
         return {n: table.get(n, "1" if n == self.noise_name else "") for n in self.names}
 
     def theta(self, values: dict | lmfit.Parameters | None = None) -> np.ndarray:

@@ -218,6 +218,16 @@ def prior_from_text(text: str) -> Prior:
     return factory(*args)
 
 
+def in_logarithm(prior: Prior, name: str = "x") -> Prior:
+    """The prior of ln x given the prior of x, for the forms that stay closed: LogUniform(lo, hi) →
+    Uniform(ln lo, ln hi); LogNormal(median, s) → Normal(ln median, s)."""
+    if isinstance(prior, LogUniform):
+        return Uniform(math.log(prior.lo), math.log(prior.hi))
+    if isinstance(prior, LogNormal):
+        return Normal(math.log(prior.median), prior.sd_ln)
+    raise ValueError(f"{name} is sampled in ln {name}: give it a loguniform(...) or lognormal(...) prior")
+
+
 def default_prior(name: str, lo: float, hi: float, log_scale: bool = False) -> Prior:
     """LogUniform(lo, hi) for a ``log_scale`` parameter, else Uniform(lo, hi); error naming ``name`` if unbounded."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -248,4 +258,4 @@ def default_priors(model, params, names, overrides: dict | None = None) -> dict[
 
 
 __all__ = ["PRIOR_FORMS", "LogNormal", "LogUniform", "Normal", "Prior", "ScipyPrior", "TruncatedNormal", "Uniform",
-           "as_prior", "default_prior", "default_priors", "prior_from_text"]
+           "as_prior", "default_prior", "default_priors", "in_logarithm", "prior_from_text"]

@@ -46,6 +46,15 @@ FAMILIES = {
     "time_heat": {"kki": models.KKITimeHeatModel, "stm": models.BlackTimeHeatModel},
 }
 METHODS = ("leastsq", "emcee")
+#: emcee proposals: the affine-invariant stretch move, or a differential-evolution mixture for strongly
+#: correlated (ridge-like) posteriors
+MOVES = ("stretch", "de")
+
+
+def _moves(name):
+    import emcee
+
+    return None if name == "stretch" else [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,9 @@ class RunSpec:
 
     ``sources``: catalog ids or file paths; ``model``: "kki", "stm" or a registry name; ``read`` (files only):
     keyword arguments of :func:`glassfit.loading.read_table` (observable, columns, units, sigma_rel);
-    ``values``: NAME → value; ``free``/``fixed``: names to vary or hold; ``ties``: NAME → lmfit expression of
+    ``values``: NAME → value; ``free``/``fixed``: names to vary or hold; ``log``: positive parameters sampled
+    as ln NAME (a new parameter ``ln_NAME``; NAME becomes derived) — for scales that the data fix only in
+    combination, whose posterior ridges are straight in logarithms; ``ties``: NAME → lmfit expression of
     other parameters (e.g. ``{"chi_2": "chi_1"}``); ``priors``: NAME → prior text
     (:func:`glassfit.priors.prior_from_text`); ``noise``: "known", "scaled" or "fitted".
     """
@@ -66,6 +77,7 @@ class RunSpec:
     values: dict = field(default_factory=dict)
     free: tuple[str, ...] = ()
     fixed: tuple[str, ...] = ()
+    log: tuple[str, ...] = ()
     ties: dict = field(default_factory=dict)
     priors: dict = field(default_factory=dict)
     noise: str = "known"
@@ -74,12 +86,15 @@ class RunSpec:
     until_converged: bool = True
     seed: int = 0
     processes: int = 1
+    moves: str = "stretch"
 
     def __post_init__(self):
         if not self.sources:
             raise ValueError("give at least one dataset id or file")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.moves not in MOVES:
+            raise ValueError(f"moves must be one of {MOVES}, got {self.moves!r}")
         families = {family for per in FAMILIES.values() for family in per}
         if self.model not in families and self.model not in models.REGISTRY:
             raise ValueError(f"unknown model {self.model!r}; use one of {sorted(families)} or a model of "
@@ -144,6 +159,10 @@ def _apply(spec: RunSpec, model, params):
     """Values, free/fixed flags of ``spec`` on one model's Parameters (names it lacks are skipped)."""
     for name, value in spec.values.items():
         if name in params:
+            lo, hi = params[name].min, params[name].max
+            if not lo <= float(value) <= hi:
+                raise ValueError(f"--set {name}={value:g} is outside its bounds [{lo:g}, {hi:g}] "
+                                 f"({model.spec(name).unit})")
             params[name].set(value=float(value))
     for name in spec.free:
         if name in params:
@@ -154,6 +173,7 @@ def _apply(spec: RunSpec, model, params):
     for name in spec.priors:              # a prior makes a parameter free
         if name in params and not params[name].expr:
             params[name].set(vary=True)
+    params = _log_parameters(spec, params)
     for name, expr in spec.ties.items():
         if name in params:
             try:
@@ -163,12 +183,24 @@ def _apply(spec: RunSpec, model, params):
     return params
 
 
+def _log_parameters(spec: RunSpec, params):
+    """Replace each parameter of ``spec.log`` by ln_NAME (free if NAME was), NAME = exp(ln_NAME)."""
+    for name in spec.log:
+        if name in params:
+            p = params[name]
+            if not p.min > 0:
+                raise ValueError(f"--log {name}: only parameters with a positive lower bound can be sampled in ln")
+            params.add(f"ln_{name}", value=math.log(p.value), min=math.log(p.min), max=math.log(p.max), vary=p.vary)
+            p.set(expr=f"exp(ln_{name})")
+    return params
+
+
 def _check_names(spec: RunSpec, all_params):
     """Every name in ``spec`` must belong to some model of the data under either family (so that one
     specification serves :func:`compare`)."""
     known = set().union(*(set(p) for p in all_params))
     for option, names in (("--set", spec.values), ("--free", spec.free), ("--fix", spec.fixed),
-                          ("--tie", spec.ties), ("--prior", spec.priors)):
+                          ("--log", spec.log), ("--tie", spec.ties), ("--prior", spec.priors)):
         unknown = sorted(set(names) - known)
         if unknown:
             raise ValueError(f"unknown parameter {unknown[0]!r} in {option}; the models have: {sorted(known)}")
@@ -185,6 +217,8 @@ def build(spec: RunSpec) -> Problem:
     families = () if spec.model in models.REGISTRY else tuple(FAMILIES[loaded[0].observable])
     _check_names(spec, all_params + [model_for(d, f).make_params() for d in loaded for f in families])
     parsed = {name: priors.prior_from_text(text) for name, text in spec.priors.items()}
+    for name in set(spec.log) & set(parsed):
+        parsed[f"ln_{name}"] = priors.in_logarithm(parsed.pop(name), name)
     parts = []
     for dataset, model, params in zip(loaded, built, all_params, strict=True):
         _apply(spec, model, params)
@@ -284,7 +318,7 @@ def fit(spec: RunSpec, out="glassfit-run", *, resume: bool = False, quiet: bool 
     else:
         info = sampling.run(problem.objective, chain, max_steps=spec.steps, nwalkers=spec.walkers, seed=spec.seed,
                             resume=resume, processes=spec.processes, converge=spec.until_converged,
-                            progress=not quiet)
+                            progress=not quiet, moves=_moves(spec.moves))
         summary = _posterior_summary(problem, out, chain)
     files = _figures(problem, out, summary)
     files.append(_write_report(problem, spec, out, summary, command))
@@ -305,7 +339,7 @@ def _posterior_summary(problem: Problem, out: Path, chain: Path) -> dict:
 
 
 def _converged(doc) -> bool:
-    rows = [r for r in doc["parameters"] if np.isfinite(r["tau"])]
+    rows = [r for r in doc["parameters"] if r["tau"] is not None and np.isfinite(r["tau"])]
     free = [r for r in doc["parameters"] if r["name"] in doc["priors"]]
     return bool(rows and len(rows) == len(free) and min(r["n_over_tau"] for r in rows) >= sampling.TAU_FACTOR)
 
@@ -339,9 +373,7 @@ def _figures(problem: Problem, out: Path, summary: dict) -> list[Path]:
 # the report
 # ---------------------------------------------------------------------------
 
-def _format(value, lo=None, hi=None) -> str:
-    if lo is None:
-        return f"{value:.5g}"
+def _format(value, lo, hi) -> str:
     return f"{value:.5g} −{value - lo:.2g} +{hi - value:.2g}"
 
 
@@ -414,12 +446,14 @@ def _command_line(spec: RunSpec, out: Path) -> str:
     words += [w for name, value in spec.values.items() for w in ("--set", f"{name}={value}")]
     words += [w for name in spec.free for w in ("--free", name)]
     words += [w for name in spec.fixed for w in ("--fix", name)]
+    words += [w for name in spec.log for w in ("--log", name)]
     words += [w for name, expr in spec.ties.items() for w in ("--tie", f"{name}={expr}")]
     words += [w for name, text in spec.priors.items() for w in ("--prior", f"{name}={text}")]
     words += ["--noise", spec.noise, "--seed", str(spec.seed)]
     if spec.method == "emcee":
         words += ["--steps", str(spec.steps)] + (["--walkers", str(spec.walkers)] if spec.walkers else [])
         words += [] if spec.until_converged else ["--no-until-converged"]
+        words += [] if spec.moves == "stretch" else ["--moves", spec.moves]
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -457,38 +491,54 @@ DEMO_FITS = (
     ("kki-heat-capacity", RunSpec(("synthetic-kki-heat-capacity",), "kki", values={"xi_c": 1.2}, fixed=("xi_c",),
                                   steps=5000)),
     ("stm-heat-capacity", RunSpec(("synthetic-kki-heat-capacity",), "stm", steps=5000)),
-    ("stycast-1266", RunSpec(("stycast-1266",), "stm", free=("v_l", "v_t"),
-                             priors={"v_l": "lognormal(3000, 0.4)", "v_t": "lognormal(1500, 0.4)"},
-                             steps=20000)),
+    ("stycast-1266", RunSpec(("stycast-1266",), "stm", log=("C", "v_l"), ties={"v_t": "0.5*v_l"},
+                             priors={"v_l": "lognormal(3000, 0.4)"}, walkers=32, steps=8000)),
 )
 
 
 def demo(out="glassfit-demo", quiet: bool = False, steps_scale: float = 1.0) -> Path:
     """The README's main job: fit the bundled SYNTHETIC c(T) with KKI and STM and, when the data are
-    reachable, the measured κ(T) of Stycast 1266 (STM + Rayleigh), writing each run to ``out/<name>/``
-    and the comparison to ``out/compare.md``; returns ``out``.  ``steps_scale`` shortens the chains (tests)."""
+    reachable, the measured κ(T) of Stycast 1266 (STM + Rayleigh; no velocities are published for it, so
+    v_l has a log-normal prior centred on 3000 m/s, v_t = v_l/2, and C and v_l are sampled in logarithms,
+    where their ridge κ ∝ 1/(C v) is straight), writing each run to ``out/<name>/``, the comparison to
+    ``out/compare.md`` and an index to ``out/README.md``; returns ``out``.  ``steps_scale`` shortens the
+    chains (tests)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     t0 = time.perf_counter()
+    index = ["# glassfit demo", "", f"Written by `glassfit demo` (glassfit {_version()}).", "",
+             "| run | data | model | result |", "|---|---|---|---|"]
     for name, spec in DEMO_FITS:
         spec = dataclasses.replace(spec, steps=max(200, int(spec.steps * steps_scale)))
         target = out / name
-        if (target / "chain.h5").exists():
-            (target / "chain.h5").unlink()
+        (target / "chain.h5").unlink(missing_ok=True)
         try:
-            fit(spec, target, quiet=quiet, command=f"glassfit demo --out {shlex.quote(str(out))}")
+            run = fit(spec, target, quiet=quiet, command=f"glassfit demo --out {shlex.quote(str(out))}")
         except DataError as exc:
             say(f"skipped {name}: {exc}")
+            index.append(f"| {name} | {', '.join(spec.sources)} | {spec.model} | skipped: {exc} |")
             continue
         say(f"{name}: {target}/report.md ({time.perf_counter() - t0:.0f} s)")
+        state = "converged" if run.summary.get("converged") else "NOT converged (see its report)"
+        labels = ", ".join(d.label for d in run.problem.datasets)
+        index.append(f"| [{name}]({name}/report.md) | {labels} | {spec.model} | {state} |")
     rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",)))
     lines = ["# SYNTHETIC c(T) (synthetic-kki-heat-capacity): KKI against STM", "",
              "| model | χ² | points | free | ΔAIC | ΔBIC | Akaike weight |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.chisqr:.4g} | {r.n_data} | {r.n_varys} | {r.delta_aic:.2f} | {r.delta_bic:.2f} | "
               f"{r.aic_weight:.3f} |" for r in rows]
     (out / "compare.md").write_text("\n".join(lines) + "\n")
+    index += ["", "Model comparison on the synthetic c(T): [compare.md](compare.md).", "",
+              f"Total time {time.perf_counter() - t0:.0f} s."]
+    (out / "README.md").write_text("\n".join(index) + "\n")
     return out
+
+
+def _version() -> str:
+    import glassfit
+
+    return glassfit.__version__
 
 
 __all__ = ["FAMILIES", "METHODS", "FitRun", "Problem", "RunSpec", "build", "compare", "demo", "fit", "load_source",

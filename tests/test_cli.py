@@ -50,8 +50,8 @@ def test_datasets_and_models_listing(capsys):
 
 
 def test_leastsq_fit_recovers_the_synthetic_truth(tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "--quiet", "fit", STM_DATA, "--model", "stm", "--method", "leastsq",
-                           "--out", str(tmp_path / "ls"))
+    code, _, _ = run_cli(capsys, "--quiet", "fit", STM_DATA, "--model", "stm", "--method", "leastsq",
+                         "--out", str(tmp_path / "ls"))
     assert code == 0
     summary = json.loads((tmp_path / "ls" / "summary.json").read_text())
     (row,) = summary["parameters"]
@@ -59,7 +59,7 @@ def test_leastsq_fit_recovers_the_synthetic_truth(tmp_path, capsys):
     assert abs(row["value"] - truth) < 3 * row["stderr"]
     assert 0.5 < summary["redchi"] < 2.0
     report = (tmp_path / "ls" / "report.md").read_text()
-    assert "SYNTHETIC" in report and "glassfit fit" in report
+    assert "SYNTHETIC" in report and "glassfit --quiet fit synthetic-stm-heat-capacity --model stm" in report
     assert (tmp_path / "ls" / "fit.png").stat().st_size > 10_000
 
 
@@ -99,7 +99,7 @@ def test_resume_of_a_corrupt_or_foreign_chain(tmp_path, capsys):
     (["fit", STM_DATA, "--model", "stm", "--set", "nonsense=1"], "unknown parameter 'nonsense' in --set"),
     (["fit", STM_DATA, "--model", "stm", "--prior", "Q=normal(1, 2)"], "unknown parameter 'Q' in --prior"),
     (["fit", STM_DATA, "--model", "stm", "--prior", "P0=gauss(1, 2)"], "cannot read the prior"),
-    (["fit", STM_DATA, "--model", "stm", "--set", "P0=1e9"], "P0"),
+    (["fit", STM_DATA, "--model", "stm", "--set", "P0=1e9"], "outside its bounds"),
     (["fit", STM_DATA, "--model", "stm", "--set", "P0=abc"], "must be a number"),
     (["fit", STM_DATA, "--model", "nosuchmodel"], "unknown model"),
     (["fit", STM_DATA, "--model", "kki_conductivity"], "conductivity"),
@@ -116,16 +116,14 @@ def test_bad_inputs_give_one_line_and_exit_2(tmp_path, capsys, argv, match):
 
 def test_user_files_need_a_column_mapping_and_valid_cells(tmp_path, capsys):
     path = tmp_path / "mine.csv"
-    path.write_text("Temp,C\n0.1,2e-7\n0.2,-1\n")
-    one_line_error(capsys, "fit", str(path), "--out", str(tmp_path / "r"), match="--columns")
-    one_line_error(capsys, "fit", str(path), "--observable", "heat_capacity", "--columns", "T=Temp,y=C",
-                   "--units", "T=K,y=J/(g K)", "--sigma-rel", "0.02", "--out", str(tmp_path / "r"), match="")
-    one_line_error(capsys, "fit", str(path), "--observable", "heat_capacity", "--columns", "T=Temp,y=C",
-                   "--units", "T=furlong", "--sigma-rel", "0.02", "--out", str(tmp_path / "r"), match="furlong")
+    read = ["--observable", "heat_capacity", "--columns", "T=Temp,y=C", "--sigma-rel", "0.02",
+            "--out", str(tmp_path / "r")]
     path.write_text("Temp,C\n0.1,2e-7\n0.2,4e-7\n")
-    one_line_error(capsys, "fit", str(path), "--model", "kki", "--observable", "heat_capacity",
-                   "--columns", "T=Temp,y=C", "--units", "T=K,y=J/(g K)", "--sigma-rel", "0.02", "--method",
-                   "leastsq", "--out", str(tmp_path / "r"), match="points")
+    one_line_error(capsys, "fit", str(path), "--out", str(tmp_path / "r"), match="--columns")
+    one_line_error(capsys, "fit", str(path), *read, "--units", "T=furlong,y=J/(g K)", match="furlong")
+    one_line_error(capsys, "fit", str(path), *read, "--units", "T=K,y=J/(g K)", match="more points than free")
+    path.write_text("Temp,C\n0.1,2e-7\n0.2,nan\n0.3,6e-7\n")
+    one_line_error(capsys, "fit", str(path), *read, "--units", "T=K,y=J/(g K)", match="line 3")
 
 
 def test_sha256_mismatch_of_a_data_file(tmp_path, monkeypatch, capsys):
@@ -155,3 +153,18 @@ def test_joint_fit_shares_parameters_by_name(tmp_path):
         assert abs(values[name]["value"] - truth) < 4 * values[name]["stderr"] + 1e-3 * abs(truth), name
     assert (tmp_path / "joint" / "fit-synthetic-kki-conductivity.png").is_file()
     assert np.isfinite(run.summary["bic"])
+
+
+def test_log_sampling_turns_a_lognormal_prior_into_a_normal_one():
+    spec = RunSpec(("stycast-1266",), "stm", method="leastsq", log=("C", "v_l"), ties={"v_t": "0.5*v_l"},
+                   priors={"v_l": "lognormal(3000, 0.4)"})
+    objective = build(spec).objective
+    assert objective.names == ["log10_A_R", "ln_C", "ln_v_l"]
+    prior = objective.priors["ln_v_l"]
+    assert (prior.mu, prior.sd) == (pytest.approx(np.log(3000.0)), 0.4)
+    assert objective.units()["ln_v_l"] == "ln(m s^-1)"
+    values = objective.values(objective.named([-41.0, np.log(4.0), np.log(3000.0)]))
+    assert values["v_l"] == pytest.approx(3000.0) and values["v_t"] == pytest.approx(1500.0)
+    assert values["C"] == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="loguniform"):
+        build(RunSpec(("stycast-1266",), "stm", log=("v_l",), priors={"v_l": "normal(3000, 300)"}))
