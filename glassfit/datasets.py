@@ -139,8 +139,8 @@ def registry() -> pooch.Pooch:
 
 
 def _download(url: str, output_file: str, pup: pooch.Pooch) -> None:
-    """pooch's HTTP download, quiet."""
-    pooch.HTTPDownloader(progressbar=False)(url, output_file, pup)
+    """pooch's HTTP download, quiet, giving up after 30 s without an answer."""
+    pooch.HTTPDownloader(progressbar=False, timeout=30)(url, output_file, pup)
 
 
 def _check_sha256(path: Path, expected: str) -> None:
