@@ -45,7 +45,7 @@ def _float(value: str, name: str, option: str) -> float:
         raise ValueError(f"{option} {name}={value!r}: the value must be a number") from None
 
 
-def _spec(args, method: str | None = None):
+def _spec(args):
     from glassfit.workflow import RunSpec
 
     read = {}
@@ -58,13 +58,12 @@ def _spec(args, method: str | None = None):
     if args.sigma_rel is not None:
         read["sigma_rel"] = args.sigma_rel
     values = {k: _float(v, k, "--set") for k, v in _assignments(args.set, "--set").items()}
-    return RunSpec(tuple(args.sources), model=args.model, method=method or getattr(args, "method", "leastsq"),
+    return RunSpec(tuple(args.sources), model=args.model, method=args.method,
                    read=read, values=values, free=tuple(args.free or ()), fixed=tuple(args.fix or ()),
                    log=tuple(args.log or ()),
                    ties=_assignments(args.tie, "--tie"), priors=_assignments(args.prior, "--prior"),
-                   noise=args.noise, walkers=getattr(args, "walkers", None), steps=getattr(args, "steps", 3000),
-                   until_converged=getattr(args, "until_converged", True), seed=args.seed,
-                   processes=getattr(args, "processes", 1), moves=getattr(args, "moves", "stretch"))
+                   noise=args.noise, walkers=args.walkers, steps=args.steps, until_converged=args.until_converged,
+                   seed=args.seed, processes=args.processes, moves=args.moves)
 
 
 def _data_options(p):
@@ -89,6 +88,18 @@ def _data_options(p):
     p.add_argument("--seed", type=int, default=0)
 
 
+def _sampler_options(p, default_method):
+    p.add_argument("--method", default=default_method, choices=("leastsq", "emcee"),
+                   help=f"least squares or emcee (default {default_method})")
+    p.add_argument("--walkers", type=int)
+    p.add_argument("--steps", type=int, default=3000, help="total steps of the chain (emcee; default 3000)")
+    p.add_argument("--until-converged", action=argparse.BooleanOptionalAction, default=True,
+                   help="stop when N ≥ 50 τ and τ is stable to 1 %% (default on)")
+    p.add_argument("--processes", type=int, default=1, help="worker processes for the walkers")
+    p.add_argument("--moves", default="stretch", choices=("stretch", "de"),
+                   help="emcee proposal: stretch (default) or a differential-evolution mix for ridge-like posteriors")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glassfit", description="Soft-potential (KKI) and tunnelling-model fits "
                                      "of low-temperature glass data.")
@@ -105,20 +116,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fit", help="fit datasets (least squares or emcee) and write a run directory")
     _data_options(p)
-    p.add_argument("--method", default="emcee", choices=("leastsq", "emcee"))
-    p.add_argument("--walkers", type=int)
-    p.add_argument("--steps", type=int, default=3000, help="total steps of the chain (emcee; default 3000)")
-    p.add_argument("--until-converged", action=argparse.BooleanOptionalAction, default=True,
-                   help="stop when N ≥ 50 τ and τ is stable to 1 %% (default on)")
+    _sampler_options(p, default_method="emcee")
     p.add_argument("--chain", help="chain file (default OUT/chain.h5)")
     p.add_argument("--resume", action="store_true", help="continue the chain up to --steps total")
-    p.add_argument("--processes", type=int, default=1, help="worker processes for the walkers")
-    p.add_argument("--moves", default="stretch", choices=("stretch", "de"),
-                   help="emcee proposal: stretch (default) or a differential-evolution mix for ridge-like posteriors")
     p.add_argument("--out", default="glassfit-run", help="run directory (default ./glassfit-run)")
 
-    p = sub.add_parser("compare", help="KKI against STM/Black on the same data: ΔAIC, ΔBIC")
+    p = sub.add_parser("compare", help="KKI against STM/Black on the same data: ΔAIC, ΔBIC (and LOO with emcee)")
     _data_options(p)
+    _sampler_options(p, default_method="leastsq")
+    p.add_argument("--out", default="glassfit-compare", help="run directories of the emcee fits")
 
     for name, what in (("plot", "redraw the figures"), ("report", "rewrite report.md")):
         p = sub.add_parser(name, help=f"{what} of a saved run")
@@ -170,11 +176,7 @@ def _fit(args) -> str:
 def _compare(args) -> str:
     from glassfit import workflow
 
-    rows = workflow.compare(_spec(args, "leastsq"))
-    lines = [f"{'model':8}{'χ²':>12}{'points':>8}{'free':>6}{'ΔAIC':>9}{'ΔBIC':>9}{'weight':>8}"]
-    lines += [f"{r.name:8}{r.chisqr:12.4g}{r.n_data:8d}{r.n_varys:6d}{r.delta_aic:9.2f}{r.delta_bic:9.2f}"
-              f"{r.aic_weight:8.3f}" for r in rows]
-    return "\n".join(lines)
+    return workflow.compare(_spec(args), out=args.out, quiet=args.quiet).table()
 
 
 def _plot(args) -> str:

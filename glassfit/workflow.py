@@ -477,14 +477,43 @@ def plot(run_dir) -> list[Path]:
 # comparison and the demo
 # ---------------------------------------------------------------------------
 
-def compare(spec: RunSpec, families=("kki", "stm")) -> list:
-    """Least-squares fits of each family to the data of ``spec``; the ΔAIC/ΔBIC table, best first."""
-    fits = {}
+@dataclass(frozen=True)
+class Comparison:
+    """:func:`compare`'s result: the AIC/BIC rows (least squares, best first) and, when sampled, the PSIS-LOO
+    rows (family, Δelpd against the best, its standard error), best first, with the run directories."""
+
+    criteria: list
+    loo: list | None = None
+    runs: dict = field(default_factory=dict)
+
+    def table(self) -> str:
+        """Plain-text table of both comparisons."""
+        lines = [f"{'model':8}{'χ²':>12}{'points':>8}{'free':>6}{'ΔAIC':>9}{'ΔBIC':>9}{'weight':>8}"]
+        lines += [f"{r.name:8}{r.chisqr:12.4g}{r.n_data:8d}{r.n_varys:6d}{r.delta_aic:9.2f}{r.delta_bic:9.2f}"
+                  f"{r.aic_weight:8.3f}" for r in self.criteria]
+        if self.loo:
+            lines += ["", f"{'model':8}{'Δelpd_loo':>11}{'± se':>9}   (PSIS-LOO from the posterior draws)"]
+            lines += [f"{name:8}{delta:11.2f}{se:9.2f}" for name, delta, se in self.loo]
+        return "\n".join(lines)
+
+
+def compare(spec: RunSpec, families=("kki", "stm"), out=None, quiet: bool = True) -> Comparison:
+    """Fit each family to the data of ``spec``: ΔAIC/ΔBIC from least squares, and with ``spec.method`` "emcee"
+    also PSIS-LOO from posterior draws (each family's run is written to ``out/<family>/``)."""
+    fits, loglik, runs = {}, {}, {}
     for family in families:
         problem = build(dataclasses.replace(spec, model=family, method="leastsq"))
         s = _leastsq_summary(problem)
         fits[family] = comparison.FitStatistics(s["chisqr"], s["ndata"], s["nvarys"])
-    return comparison.information_criteria(fits)
+        if spec.method == "emcee":
+            target = Path(out or "glassfit-compare") / family
+            run = fit(dataclasses.replace(spec, model=family), target, quiet=quiet)
+            posterior = results.Posterior.load(_chain_of(target))
+            draws = posterior.samples(max_draws=1000)
+            loglik[family] = np.array([run.problem.objective.pointwise_logl(theta) for theta in draws])
+            runs[family] = target
+    return Comparison(comparison.information_criteria(fits),
+                      comparison.compare_elpd(loglik) if loglik else None, runs)
 
 
 DEMO_FITS = (
@@ -523,7 +552,7 @@ def demo(out="glassfit-demo", quiet: bool = False, steps_scale: float = 1.0) -> 
         state = "converged" if run.summary.get("converged") else "NOT converged (see its report)"
         labels = ", ".join(d.label for d in run.problem.datasets)
         index.append(f"| [{name}]({name}/report.md) | {labels} | {spec.model} | {state} |")
-    rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",)))
+    rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",))).criteria
     lines = ["# SYNTHETIC c(T) (synthetic-kki-heat-capacity): KKI against STM", "",
              "| model | χ² | points | free | ΔAIC | ΔBIC | Akaike weight |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.chisqr:.4g} | {r.n_data} | {r.n_varys} | {r.delta_aic:.2f} | {r.delta_bic:.2f} | "
@@ -541,5 +570,5 @@ def _version() -> str:
     return glassfit.__version__
 
 
-__all__ = ["FAMILIES", "METHODS", "FitRun", "Problem", "RunSpec", "build", "compare", "demo", "fit", "load_source",
-           "load_spec", "model_for", "plot", "report"]
+__all__ = ["FAMILIES", "METHODS", "MOVES", "Comparison", "FitRun", "Problem", "RunSpec", "build", "compare", "demo",
+           "fit", "load_source", "load_spec", "model_for", "plot", "report"]

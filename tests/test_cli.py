@@ -137,8 +137,16 @@ def test_sha256_mismatch_of_a_data_file(tmp_path, monkeypatch, capsys):
 
 
 def test_compare_prefers_the_generating_law():
-    rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",)))
+    rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",))).criteria
     assert rows[0].name == "kki" and rows[1].delta_bic > 100
+
+
+@pytest.mark.slow
+def test_compare_with_posteriors_adds_psis_loo(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "--quiet", "compare", STM_DATA, "--method", "emcee", "--steps", "400",
+                           "--no-until-converged", "--set", "xi_c=1.2", "--fix", "xi_c", "--out", str(tmp_path))
+    assert code == 0 and "Δelpd_loo" in out
+    assert (tmp_path / "kki" / "report.md").is_file() and (tmp_path / "stm" / "chain.h5").is_file()
 
 
 def test_joint_fit_shares_parameters_by_name(tmp_path):
