@@ -233,7 +233,8 @@ def energy_interpolator(u_tilde, values, w):
 
     A cubic spline where every value is positive; where some vanish (e.g. below the threshold of a
     barrier cutoff) a monotone PCHIP, which cannot overshoot across the zeros.  Continued flat
-    outside the grid (callers document the validity range).
+    outside the grid (callers document the validity range).  ``values`` of shape (K, P) holds P curves:
+    then f(E) takes E of shape (..., P) and evaluates curve i at E[..., i].
     """
     log_u = np.log(np.asarray(u_tilde, float))
     values = np.asarray(values, float)
@@ -243,7 +244,8 @@ def energy_interpolator(u_tilde, values, w):
         interp = PchipInterpolator(log_u, np.log(np.maximum(values, 1e-300)))
 
     def evaluate(E):
-        return np.exp(interp(np.clip(np.log(np.asarray(E, float) / w), log_u[0], log_u[-1])))
+        out = np.exp(interp(np.clip(np.log(np.asarray(E, float) / w), log_u[0], log_u[-1])))
+        return out if values.ndim == 1 else np.diagonal(out, axis1=-2, axis2=-1)
 
     return evaluate
 

@@ -521,7 +521,7 @@ class KKIAttenuationModel(KKIAcousticModel):
         if self.relaxation:
             scales, dist = kki_material(params)
             q_rel = scattering.kki_relaxation(omega, T, scales, dist, kki_chi(params), params["rho"], params["v_l"],
-                                              params["v_t"], self.branch)[0]
+                                              params["v_t"], self.branch, velocity=False)[0]
             inv = inv + q_rel * omega / v
         if self.output == "Q^-1":
             return scattering.internal_friction(inv, omega, v)

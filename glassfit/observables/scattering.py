@@ -166,7 +166,8 @@ def kki_resonant_velocity_shift(omega, T, coupling, rho, v, e_max):
     return out
 
 
-def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l", barrier_max=None):
+def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l", barrier_max=None,
+                   velocity: bool = True):
     """(Q⁻¹, δv/v) of one-phonon relaxation of the KKI TLS of both types, TLS by TLS (physics.md §5.4, §7.2).
 
     The STM's γ²(Δ/E)² becomes χ_jα² (x_ee − x_gg)²/4 and its τ the exact-eigenvector rate of
@@ -177,6 +178,7 @@ def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l
         (δv/v)   = −(1/(2 ρ v_α²)) ∫ dx sech²(x/2) Σ_TLS (χ_jα² dx²/4) /(1 + ω²τ²)
 
     ``chi`` = {"l": (χ_1l, χ_2l), "t": (χ_1t, χ_2t)} in J per unit y; ``branch`` the measured one.
+    ``velocity=False`` skips δv/v (returned as None), halving the cost when only Q⁻¹ is wanted.
     Valid while the thermal TLS lie on the tabulated grid (40 kT ≲ 0.8 w).
     """
     omega, T = _omega_T(omega, T)
@@ -194,14 +196,19 @@ def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l
         rate0 = _rate_at_zero_temperature(u[:, None], nodes.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
         rate = rate0[None] * coth[:, :, None]                                  # τ⁻¹, (P, K, M)
         # ωτ/(1 + ω²τ²) = ω τ⁻¹/(τ⁻² + ω²) and 1/(1 + ω²τ²) = τ⁻²/(τ⁻² + ω²): finite for τ⁻¹ = 0 (J = 0)
-        denom = rate**2 + w_pts[:, None, None] ** 2
-        s_abs += np.sum(couple * w_pts[:, None, None] * rate / denom, axis=-1)
-        s_vel += np.sum(couple * rate**2 / denom, axis=-1)
-    weight = _W_E / np.cosh(_X_E / 2.0) ** 2
+        scaled = couple / (rate**2 + w_pts[:, None, None] ** 2)
+        s_abs += np.sum(scaled * w_pts[:, None, None] * rate, axis=-1)
+        if velocity:
+            s_vel += np.sum(scaled * rate**2, axis=-1)
+    weight = (_W_E / np.cosh(_X_E / 2.0) ** 2)[:, None]
+    energies = _X_E[:, None] * _K * t_pts[None, :]                              # (n_x, P): each point's own kT
     v = v_l if branch == "l" else v_t
-    q_inv, dv = (np.array([np.sum(weight * energy_interpolator(U_TILDE_GRID, sums[i], scales.w)(_X_E * _K * t_i))
-                           for i, t_i in enumerate(t_pts)]) for sums in (s_abs, s_vel))
-    return (q_inv / (rho * v**2)).reshape(omega.shape), (-dv / (2.0 * rho * v**2)).reshape(omega.shape)
+    q_inv = np.sum(weight * energy_interpolator(U_TILDE_GRID, s_abs.T, scales.w)(energies), axis=0)
+    q_inv = (q_inv / (rho * v**2)).reshape(omega.shape)
+    if not velocity:
+        return q_inv, None
+    dv = np.sum(weight * energy_interpolator(U_TILDE_GRID, s_vel.T, scales.w)(energies), axis=0)
+    return q_inv, (-dv / (2.0 * rho * v**2)).reshape(omega.shape)
 
 
 def spm_vibration_inverse_mfp(omega, C, v, W):
