@@ -74,7 +74,8 @@ def _data_options(p):
     p.add_argument("--columns", help="for files: e.g. T=Temp,y=C,sigma=dC (header names)")
     p.add_argument("--units", help="for files: e.g. T=mK,y=erg/(g K)")
     p.add_argument("--sigma-rel", type=float, help="for files without a σ column: relative error, e.g. 0.03")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a parameter's value (repeatable)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="set a parameter's value: fixed ones keep it, free ones start from it (repeatable)")
     p.add_argument("--free", action="append", metavar="NAME", help="let a parameter vary (repeatable)")
     p.add_argument("--fix", action="append", metavar="NAME", help="hold a parameter fixed (repeatable)")
     p.add_argument("--log", action="append", metavar="NAME",

@@ -165,8 +165,13 @@ class _BlockBackend(emcee.backends.HDFBackend):
 
 
 def fingerprint(objective) -> str:
-    """SHA-256 of the parameter names and the datasets' hashes: identifies the posterior a chain samples."""
-    text = json.dumps({"names": objective.names, "data": [d.sha256 for d in objective.datasets]})
+    """SHA-256 of everything that defines the posterior a chain samples: the free parameter names, the
+    datasets' hashes, each part's model, noise model, fixed values and expressions, and the priors."""
+    parts = [{"model": part.model.name, "noise": part.noise, "fixed": part._fixed,
+              "expr": {n: p.expr for n, p in part.params.items() if p.expr}}
+             for part in getattr(objective, "objectives", [objective])]
+    text = json.dumps({"names": objective.names, "data": [d.sha256 for d in objective.datasets], "parts": parts,
+                       "priors": {n: p.describe() for n, p in objective.priors.items()}}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -136,8 +136,24 @@ def test_sha256_mismatch_of_a_data_file(tmp_path, monkeypatch, capsys):
                    match="sha256")
 
 
+def test_a_chain_belongs_to_one_posterior():
+    from glassfit.sampling import fingerprint
+
+    def of(**kwargs):
+        return fingerprint(build(RunSpec(("synthetic-kki-heat-capacity",), fixed=("xi_c",), **kwargs)).objective)
+
+    base = of(values={"xi_c": 1.2})
+    assert base == of(values={"xi_c": 1.2})
+    assert base != of(values={"xi_c": 0.5})                                   # another fixed value
+    assert base != of(values={"xi_c": 1.2}, priors={"eta_c": "uniform(0.1, 2)"})   # another prior
+    assert base != of(values={"xi_c": 1.2}, noise="scaled")
+
+
 def test_compare_prefers_the_generating_law():
-    rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",))).criteria
+    result = compare(RunSpec(("synthetic-kki-heat-capacity",), method="leastsq", values={"xi_c": 1.2},
+                             fixed=("xi_c",)))
+    rows = result.criteria
+    assert result.loo is None and result.runs == {}
     assert rows[0].name == "kki" and rows[1].delta_bic > 100
 
 
