@@ -45,7 +45,9 @@ def least_squares(objective, theta0=None) -> tuple[np.ndarray, np.ndarray]:
 
     The model parameters minimise Σ residuals² (scipy ``least_squares`` inside the prior support); the
     noise parameters take their profile maximum-likelihood value (scale × rms of the normalised residuals),
-    with variance v²/(2n).  The covariance of the model parameters is (JᵀJ)⁺ at the optimum.
+    with variance v²/(2n).  The covariance of the model parameters is (JᵀJ)⁻¹ at the optimum on the
+    directions the data constrain; along directions they leave flat (singular values of J below 1e-8 of the
+    largest) it is the prior's variance, so that a parameter the data cannot fix never looks sharply known.
 
     Returns
     -------
@@ -78,10 +80,26 @@ def least_squares(objective, theta0=None) -> tuple[np.ndarray, np.ndarray]:
         if not noise:
             break
     cov = np.zeros((objective.ndim, objective.ndim))
-    cov[np.ix_(free, free)] = np.linalg.pinv(fit.jac.T @ fit.jac, hermitian=True)
+    cov[np.ix_(free, free)] = _covariance(fit.jac, [objective.priors[objective.names[i]] for i in free])
     for part, i in noise:
         cov[i, i] = theta[i] ** 2 / (2 * part.data.y.size)
     return theta, cov
+
+
+def _covariance(jac, prior_list) -> np.ndarray:
+    """(JᵀJ)⁻¹ on the range of J; the prior variance (central 68 % half-width squared) on its null space."""
+    _, s, vt = np.linalg.svd(np.asarray(jac, float), full_matrices=True)        # vt: (n, n)
+    n = vt.shape[0]
+    s = np.concatenate([s, np.zeros(n - s.size)])
+    flat = s <= s[0] * 1e-8 if s[0] > 0 else np.ones(n, bool)
+    prior_sd = np.array([0.5 * float(np.diff(p.ppf([0.16, 0.84]))[0]) for p in prior_list])
+    inv = np.where(flat, 0.0, 1.0 / np.where(flat, 1.0, s) ** 2)
+    cov = (vt.T * inv) @ vt
+    null = vt[flat]                                   # rows: unit vectors the data leave flat
+    if null.size:
+        var = (null**2 @ prior_sd**2)                 # the prior's variance along each flat direction
+        cov += (null.T * var) @ null
+    return cov
 
 
 def initial_walkers(objective, nwalkers: int, theta, cov, rng=None, max_tries: int = 50) -> np.ndarray:

@@ -164,3 +164,24 @@ def test_bad_inputs(tmp_path):
     (tmp_path / "junk.h5").write_bytes(b"not an hdf5 file")
     with pytest.raises(ValueError, match="not a glassfit chain file"):
         run(obj, tmp_path / "junk.h5", max_steps=10, resume=True)
+
+
+def test_least_squares_gives_flat_directions_the_prior_width():
+    # y = a·b·x fixes only the product: (JᵀJ)⁺ would call the flat direction exactly known
+    import lmfit
+
+    from glassfit.objective import Data, Objective
+    from glassfit.priors import Uniform
+    from glassfit.sampling import least_squares
+
+    model = lmfit.Model(lambda x, a, b: a * b * x)
+    params = model.make_params(a=2.0, b=3.0)
+    x = np.linspace(1.0, 2.0, 8)
+    data = Data({"x": x}, 6.0 * x, 0.01)
+    objective = Objective(model, data, params, priors={"a": Uniform(0.1, 10.0), "b": Uniform(0.1, 10.0)})
+    theta, cov = least_squares(objective)
+    assert theta[0] * theta[1] == pytest.approx(6.0, rel=1e-6)
+    flat = np.array([theta[0], -theta[1]]) / np.hypot(*theta)       # d(ab) = 0 along (a, −b)
+    assert flat @ cov @ flat > 1.0                                   # ≈ prior variance (9.9·0.34)² ~ 11
+    steep = np.array([theta[1], theta[0]]) / np.hypot(*theta)
+    assert steep @ cov @ steep < 1e-4                                # the product: σ ≈ 0.01/|x| scale
