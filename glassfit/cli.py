@@ -177,7 +177,7 @@ def _fit(args) -> str:
 def _compare(args) -> str:
     from glassfit import workflow
 
-    return workflow.compare(_spec(args), out=args.out, quiet=args.quiet).table()
+    return workflow.compare(_spec(args), out=args.out, quiet=args.quiet, loo=args.method == "emcee").table()
 
 
 def _plot(args) -> str:

@@ -497,17 +497,17 @@ class Comparison:
         return "\n".join(lines)
 
 
-def compare(spec: RunSpec, families=("kki", "stm"), out=None, quiet: bool = True) -> Comparison:
-    """Fit each family to the data of ``spec``: ΔAIC/ΔBIC from least squares, and with ``spec.method`` "emcee"
-    also PSIS-LOO from posterior draws (each family's run is written to ``out/<family>/``)."""
+def compare(spec: RunSpec, families=("kki", "stm"), out=None, quiet: bool = True, loo: bool = False) -> Comparison:
+    """Fit each family to the data of ``spec``: ΔAIC/ΔBIC from least squares, and with ``loo`` also PSIS-LOO
+    from emcee posteriors (sampled as ``spec`` says; each family's run is written to ``out/<family>/``)."""
     fits, loglik, runs = {}, {}, {}
     for family in families:
         problem = build(dataclasses.replace(spec, model=family, method="leastsq"))
         s = _leastsq_summary(problem)
         fits[family] = comparison.FitStatistics(s["chisqr"], s["ndata"], s["nvarys"])
-        if spec.method == "emcee":
+        if loo:
             target = Path(out or "glassfit-compare") / family
-            run = fit(dataclasses.replace(spec, model=family), target, quiet=quiet)
+            run = fit(dataclasses.replace(spec, model=family, method="emcee"), target, quiet=quiet)
             posterior = results.Posterior.load(_chain_of(target))
             draws = posterior.samples(max_draws=1000)
             loglik[family] = np.array([run.problem.objective.pointwise_logl(theta) for theta in draws])
@@ -552,8 +552,7 @@ def demo(out="glassfit-demo", quiet: bool = False, steps_scale: float = 1.0) -> 
         state = "converged" if run.summary.get("converged") else "NOT converged (see its report)"
         labels = ", ".join(d.label for d in run.problem.datasets)
         index.append(f"| [{name}]({name}/report.md) | {labels} | {spec.model} | {state} |")
-    rows = compare(RunSpec(("synthetic-kki-heat-capacity",), method="leastsq", values={"xi_c": 1.2},
-                           fixed=("xi_c",))).criteria
+    rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",))).criteria
     lines = ["# SYNTHETIC c(T) (synthetic-kki-heat-capacity): KKI against STM", "",
              "| model | χ² | points | free | ΔAIC | ΔBIC | Akaike weight |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.chisqr:.4g} | {r.n_data} | {r.n_varys} | {r.delta_aic:.2f} | {r.delta_bic:.2f} | "
