@@ -217,6 +217,33 @@ class IsoEnergyQuadrature:
         return np.sum(weight * f, axis=1) * scales.eta_L * scales.xi_L / scales.w
 
 
+@dataclass(frozen=True)
+class DistinctTLS:
+    """The distinct two-level systems of one KKI type on a ũ grid, shape (K, M) each: ``density`` [J⁻¹ m⁻³]
+    (summed over the representations of one potential shape), ``x_ge2`` and ``dx2`` (units of ℓ²)."""
+
+    density: np.ndarray
+    x_ge2: np.ndarray
+    dx2: np.ndarray
+
+
+def distinct_tls(quad_nodes: IsoEnergyQuadrature, scales, distribution) -> tuple[DistinctTLS, DistinctTLS]:
+    """(type 1, type 2) TLS of ``quad_nodes`` weighted by f, each distinct TLS once.
+
+    Every representation of one shape (2 for type 2, 4 for type 1: the barrier frame and its mirror image
+    seen from either minimum) has the same levels and matrix elements, so their densities are summed and
+    observables that depend on the levels (relaxation rates, couplings) are evaluated 3× less often.
+    """
+    distribution = as_distribution(distribution)
+    shapes = quad_nodes.type2.alpha.shape[1] // 2
+    out = []
+    for nodes in (quad_nodes.type1, quad_nodes.type2):
+        dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
+        dens = dens.reshape(dens.shape[0], -1, shapes).sum(axis=1) * scales.eta_L * scales.xi_L / scales.w
+        out.append(DistinctTLS(dens, nodes.x_ge2[:, :shapes], nodes.dx2[:, :shapes]))
+    return tuple(out)
+
+
 @functools.lru_cache(maxsize=32)
 def _cached_quadrature(u_key: tuple, barrier_max, n_panels) -> IsoEnergyQuadrature:
     return IsoEnergyQuadrature(np.array(u_key), barrier_max, n_panels)
@@ -308,6 +335,20 @@ def mean_separation(u, scales, distribution, barrier_max=None):
                  for m, x, d in zip(n, x_ge2, dx2, strict=True))
 
 
-__all__ = ["A_B_TAIL", "U_TILDE_GRID", "U_TILDE_MAX", "U_TILDE_MIN", "IsoEnergyQuadrature", "TypeNodes",
-           "coupling_density", "energy_interpolator", "mean_separation", "quadrature_for", "threshold_barrier",
-           "tls_density", "type1_from_barrier_frame"]
+__all__ = [
+    "A_B_TAIL",
+    "U_TILDE_GRID",
+    "U_TILDE_MAX",
+    "U_TILDE_MIN",
+    "DistinctTLS",
+    "IsoEnergyQuadrature",
+    "TypeNodes",
+    "coupling_density",
+    "distinct_tls",
+    "energy_interpolator",
+    "mean_separation",
+    "quadrature_for",
+    "threshold_barrier",
+    "tls_density",
+    "type1_from_barrier_frame",
+]

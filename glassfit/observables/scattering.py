@@ -19,8 +19,7 @@ from scipy.special import digamma
 from glassfit import constants
 from glassfit._quadrature import gauss_legendre_panels, unit_interval_nodes
 from glassfit._validate import finite_array, positive_array, positive_scalar
-from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
-from glassfit.distributions import as_distribution
+from glassfit.density import U_TILDE_GRID, distinct_tls, energy_interpolator, quadrature_for
 
 _K, _HBAR = constants.k_B, constants.hbar
 
@@ -182,18 +181,15 @@ def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l
     Valid while the thermal TLS lie on the tabulated grid (40 kT ≲ 0.8 w).
     """
     omega, T = _omega_T(omega, T)
-    distribution = as_distribution(distribution)
-    quad_nodes = quadrature_for(U_TILDE_GRID, barrier_max)
+    types = distinct_tls(quadrature_for(U_TILDE_GRID, barrier_max), scales, distribution)
     u = U_TILDE_GRID * scales.w
     w_pts, t_pts = omega.ravel(), T.ravel()
     s_abs = np.zeros((w_pts.size, u.size))
     s_vel = np.zeros((w_pts.size, u.size))
     coth = 1.0 / np.tanh(u[None, :] / (2.0 * _K * t_pts[:, None]))            # (P, K)
-    for j, nodes in enumerate((quad_nodes.type1, quad_nodes.type2)):
-        dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
-        dens *= scales.eta_L * scales.xi_L / scales.w                          # per node [J⁻¹ m⁻³]
-        couple = dens * chi[branch][j] ** 2 * nodes.dx2 / 4.0                  # (K, M)
-        rate0 = _rate_at_zero_temperature(u[:, None], nodes.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
+    for j, tls in enumerate(types):
+        couple = tls.density * chi[branch][j] ** 2 * tls.dx2 / 4.0             # (K, M)
+        rate0 = _rate_at_zero_temperature(u[:, None], tls.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
         rate = rate0[None] * coth[:, :, None]                                  # τ⁻¹, (P, K, M)
         # ωτ/(1 + ω²τ²) = ω τ⁻¹/(τ⁻² + ω²) and 1/(1 + ω²τ²) = τ⁻²/(τ⁻² + ω²): finite for τ⁻¹ = 0 (J = 0)
         scaled = couple / (rate**2 + w_pts[:, None, None] ** 2)

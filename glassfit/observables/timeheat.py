@@ -28,6 +28,7 @@ from glassfit.density import (
     A_B_TAIL,
     U_TILDE_GRID,
     U_TILDE_MAX,
+    distinct_tls,
     quadrature_for,
     threshold_barrier,
     type1_from_barrier_frame,
@@ -98,22 +99,12 @@ def black_asymptote(T, t, P0, K_tau, window="step"):
 
 
 def _relaxing_tls(u_tilde, scales, distribution, chi, rho, v_l, v_t, barrier_max):
-    """Per KKI type, at each ũ = u/w: the density of each distinct TLS [J⁻¹ m⁻³] and its rate at T = 0 [1/s].
-
-    Every representation of one shape (2 for type 2, 4 for type 1) has the same levels and τ: their
-    densities are summed first, so each distinct TLS is weighted once.  Shapes (K, M) each.
-    """
-    distribution = as_distribution(distribution)
-    quad_nodes = quadrature_for(u_tilde, barrier_max, n_panels=_PANELS)
+    """Per KKI type, at each ũ = u/w: the density of each distinct TLS [J⁻¹ m⁻³] and its rate at T = 0 [1/s],
+    shapes (K, M) (:func:`glassfit.density.distinct_tls`)."""
     u = np.asarray(u_tilde, float)[:, None] * scales.w
-    shapes = quad_nodes.type2.alpha.shape[1] // 2
-    per_type = []
-    for j, nodes in enumerate((quad_nodes.type1, quad_nodes.type2)):
-        dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
-        dens = dens.reshape(u.size, -1, shapes).sum(axis=1) * scales.eta_L * scales.xi_L / scales.w
-        rate0 = _rate_at_zero_temperature(u, nodes.x_ge2[:, :shapes], chi["l"][j], chi["t"][j], rho, v_l, v_t)
-        per_type.append((dens, rate0))
-    return per_type
+    types = distinct_tls(quadrature_for(u_tilde, barrier_max, n_panels=_PANELS), scales, distribution)
+    return [(tls.density, _rate_at_zero_temperature(u, tls.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t))
+            for j, tls in enumerate(types)]
 
 
 def _window(t_over_tau, window):
