@@ -45,9 +45,9 @@ def least_squares(objective, theta0=None) -> tuple[np.ndarray, np.ndarray]:
 
     The model parameters minimise Σ residuals² (scipy ``least_squares`` inside the prior support); the
     noise parameters take their profile maximum-likelihood value (scale × rms of the normalised residuals),
-    with variance v²/(2n).  The covariance of the model parameters is (JᵀJ)⁻¹ at the optimum on the
-    directions the data constrain; along directions they leave flat (singular values of J below 1e-8 of the
-    largest) it is the prior's variance, so that a parameter the data cannot fix never looks sharply known.
+    with variance v²/(2n).  The covariance of the model parameters is (JᵀJ)⁻¹ at the optimum along the
+    directions the data constrain and the prior's variance along those they leave flat (:func:`_covariance`),
+    so that a parameter the data cannot fix never looks sharply known, nor infinitely uncertain.
 
     Returns
     -------
@@ -87,19 +87,14 @@ def least_squares(objective, theta0=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _covariance(jac, prior_list) -> np.ndarray:
-    """(JᵀJ)⁻¹ on the range of J; the prior variance (central 68 % half-width squared) on its null space."""
+    """Σ_k v_k v_kᵀ/(s_k² + 1/p_k) over the right singular vectors v_k of J: (JᵀJ)⁻¹ where the data constrain
+    a direction, bounded by the prior variance p_k along it (central 68 % half-width squared) where they
+    leave it flat or nearly so (a Gaussian-product approximation of likelihood and prior)."""
     _, s, vt = np.linalg.svd(np.asarray(jac, float), full_matrices=True)        # vt: (n, n)
-    n = vt.shape[0]
-    s = np.concatenate([s, np.zeros(n - s.size)])
-    flat = s <= s[0] * 1e-8 if s[0] > 0 else np.ones(n, bool)
+    s = np.concatenate([s, np.zeros(vt.shape[0] - s.size)])
     prior_sd = np.array([0.5 * float(np.diff(p.ppf([0.16, 0.84]))[0]) for p in prior_list])
-    inv = np.where(flat, 0.0, 1.0 / np.where(flat, 1.0, s) ** 2)
-    cov = (vt.T * inv) @ vt
-    null = vt[flat]                                   # rows: unit vectors the data leave flat
-    if null.size:
-        var = (null**2 @ prior_sd**2)                 # the prior's variance along each flat direction
-        cov += (null.T * var) @ null
-    return cov
+    prior_var = vt**2 @ prior_sd**2                                  # along each singular direction
+    return (vt.T / (s**2 + 1.0 / prior_var)) @ vt
 
 
 def initial_walkers(objective, nwalkers: int, theta, cov, rng=None, max_tries: int = 50) -> np.ndarray:

@@ -2,6 +2,7 @@
 (each case one readable line on stderr and exit code 2)."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -178,6 +179,8 @@ def test_joint_fit_shares_parameters_by_name(tmp_path):
     assert np.isfinite(run.summary["bic"])
 
 
+@pytest.mark.skipif(not os.environ.get("GLASSFIT_DATA_DIR"),
+                    reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets/cmb-s4)")
 def test_log_sampling_turns_a_lognormal_prior_into_a_normal_one():
     spec = RunSpec(("stycast-1266",), "stm", method="leastsq", log=("C", "v_l"), ties={"v_t": "0.5*v_l"},
                    priors={"v_l": "lognormal(3000, 0.4)"})
