@@ -271,8 +271,17 @@ def energy_interpolator(u_tilde, values, w):
         interp = PchipInterpolator(log_u, np.log(np.maximum(values, 1e-300)))
 
     def evaluate(E):
-        out = np.exp(interp(np.clip(np.log(np.asarray(E, float) / w), log_u[0], log_u[-1])))
-        return out if values.ndim == 1 else np.diagonal(out, axis1=-2, axis2=-1)
+        x = np.clip(np.log(np.asarray(E, float) / w), log_u[0], log_u[-1])
+        if values.ndim == 1:
+            return np.exp(interp(x))
+        # curve i at x[..., i]: Horner on each point's own interval and column of the piecewise polynomial
+        k = np.clip(np.searchsorted(log_u, x, side="right") - 1, 0, log_u.size - 2)
+        dx = x - log_u[k]
+        coef = interp.c[:, k, np.arange(values.shape[1])]
+        y = coef[0]
+        for c in coef[1:]:
+            y = y * dx + c
+        return np.exp(y)
 
     return evaluate
 

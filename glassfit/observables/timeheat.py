@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.interpolate import CubicSpline, PchipInterpolator
+from scipy.interpolate import CubicSpline
 
 from glassfit import constants
 from glassfit._quadrature import unit_interval_nodes
@@ -29,6 +29,7 @@ from glassfit.density import (
     U_TILDE_GRID,
     U_TILDE_MAX,
     distinct_tls,
+    energy_interpolator,
     quadrature_for,
     threshold_barrier,
     type1_from_barrier_frame,
@@ -127,20 +128,16 @@ def kki_heat_capacity(T, t, scales, distribution, chi, rho, v_l, v_t, window="ex
     per_type = _relaxing_tls(U_TILDE_GRID, scales, distribution, chi, rho, v_l, v_t, barrier_max)
     u = U_TILDE_GRID * scales.w
     T_pts, t_pts = T.ravel(), t.ravel()
-    out = np.empty(T_pts.shape)
-    log_u = np.log(U_TILDE_GRID)
+    sums = np.zeros((T_pts.size, u.size))
     for T_i in np.unique(T_pts):
         at = np.nonzero(T_pts == T_i)[0]
         coth = 1.0 / np.tanh(u / (2.0 * _K * T_i))
-        sums = np.zeros((at.size, u.size))
         for dens, rate0 in per_type:
             with np.errstate(over="ignore"):                                            # t/τ → ∞: weight 1
                 t_over_tau = t_pts[at, None, None] * (rate0 * coth[:, None])[None]       # (n_t, K, M)
-            sums += np.sum(dens * _window(t_over_tau, window), axis=-1)
-        values = np.log(np.maximum(sums, 1e-300)).T                                     # (K, n_t)
-        spline = CubicSpline(log_u, values) if np.all(sums > 0) else PchipInterpolator(log_u, values)
-        x_u = np.clip(np.log(_K * T_i * X_NODES / scales.w), log_u[0], log_u[-1])
-        out[at] = _K**2 * T_i * np.sum(X_WEIGHTS[:, None] * np.exp(spline(x_u)), axis=0)
+            sums[at] += np.sum(dens * _window(t_over_tau, window), axis=-1)
+    n_relaxed = energy_interpolator(U_TILDE_GRID, sums.T, scales.w)                  # one curve per point
+    out = _K**2 * T_pts * np.sum(X_WEIGHTS[:, None] * n_relaxed(X_NODES[:, None] * _K * T_pts), axis=0)
     return out.reshape(T.shape)
 
 
