@@ -15,6 +15,7 @@ bounds of a ``log_scale`` parameter, uniform over the bounds otherwise.
 
 from __future__ import annotations
 
+import abc
 import math
 
 import numpy as np
@@ -39,19 +40,22 @@ def _quantiles(q) -> np.ndarray:
     return q
 
 
-class Prior:
+class Prior(abc.ABC):
     """Base class: subclasses define ``support``, ``logp``, ``ppf`` and ``describe``; ``rvs`` inverts ``ppf``."""
 
     support: tuple[float, float] = (-math.inf, math.inf)
 
+    @abc.abstractmethod
     def logp(self, x: float) -> float:
-        raise NotImplementedError
+        """Natural log of the density at ``x`` (−inf outside the support)."""
 
+    @abc.abstractmethod
     def ppf(self, q):
-        raise NotImplementedError
+        """Quantile function at ``q`` ∈ [0, 1]."""
 
+    @abc.abstractmethod
     def describe(self) -> dict:
-        raise NotImplementedError
+        """JSON-able description: ``{"kind": ..., <parameters>}``."""
 
     def rvs(self, size=None, rng=None):
         """Random draws (inverse-transform sampling with ``numpy.random.default_rng(rng)``)."""
