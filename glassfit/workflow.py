@@ -137,9 +137,7 @@ def _model_options(dataset: Dataset, cls) -> dict:
     entry = datasets.catalog().get(dataset.id)
     if entry is not None and entry.synthetic and entry.synthetic["model"] == cls.name_id:
         return dict(entry.synthetic.get("options", {}))
-    if dataset.observable in ("heat_capacity", "time_heat"):
-        return {"output": dataset.y_unit}
-    if dataset.observable == "attenuation":
+    if dataset.observable in ("heat_capacity", "time_heat", "attenuation"):      # models with an output unit
         return {"output": dataset.y_unit}
     return {}
 
