@@ -22,7 +22,7 @@ from pathlib import Path
 import emcee
 import numpy as np
 
-from glassfit import results, sampling
+from glassfit import optimize, results, sampling
 from glassfit.models import (
     KKIAttenuationModel,
     KKIConductivityModel,
@@ -62,7 +62,7 @@ def overhead(label, objective, steps, workdir):
     t_raw = per_call(lambda: objective.model.func(**x, **args))
     t_post = per_call(lambda: objective.logpost(theta))
     walkers = 16
-    start = sampling.initial_walkers(objective, walkers, *sampling.least_squares(objective), rng=0)
+    start = sampling.initial_walkers(objective, walkers, *optimize.least_squares(objective), rng=0)
     info = sampling.run(objective, workdir / f"{label}.h5", max_steps=steps, nwalkers=walkers, start=start,
                         converge=False)
     t_run = info.elapsed / (steps * walkers)
@@ -113,7 +113,7 @@ def parts_1_2(workdir, joint):
         print(f"  {o.data.name:<12} {o.data.y.size:3d} points  {t_part * 1e3:6.2f} ms")
 
     print("\n2. pool speed-up (joint KKI, 20 walkers × 30 steps)")
-    start = sampling.initial_walkers(joint, 20, *sampling.least_squares(joint, theta), rng=0)
+    start = sampling.initial_walkers(joint, 20, *optimize.least_squares(joint, theta), rng=0)
     elapsed = {}
     for processes in (1, 2):
         info = sampling.run(joint, workdir / f"pool{processes}.h5", max_steps=30, nwalkers=20, start=start,

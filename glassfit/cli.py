@@ -63,7 +63,8 @@ def _spec(args):
                    log=tuple(args.log or ()),
                    ties=_assignments(args.tie, "--tie"), priors=_assignments(args.prior, "--prior"),
                    noise=args.noise, walkers=args.walkers, steps=args.steps, until_converged=args.until_converged,
-                   seed=args.seed, processes=args.processes, moves=args.moves)
+                   seed=args.seed, processes=args.processes, moves=args.moves, search=args.search,
+                   starts=args.starts)
 
 
 def _data_options(p):
@@ -86,7 +87,12 @@ def _data_options(p):
                    help="e.g. v_l='lognormal(3000, 0.4)', eta_c='uniform(0.1, 2)' (frees the parameter)")
     p.add_argument("--noise", default="known", choices=("known", "scaled", "fitted"),
                    help="σ from the data, scaled by a fitted factor, or a fitted relative σ")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seeds the global search and the sampler (default 0)")
+    p.add_argument("--search", default="multistart", choices=("multistart", "differential_evolution", "none"),
+                   help="global search for the MAP inside the prior support before the local fit and the walkers: "
+                        "Latin-hypercube multistart (default), differential evolution, or none (local fit from "
+                        "the start values only)")
+    p.add_argument("--starts", type=int, help="local fits of the multistart search (default max(6, 2 × free))")
 
 
 def _sampler_options(p, default_method):

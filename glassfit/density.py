@@ -328,6 +328,29 @@ def coupling_density(u, scales, distribution, which: str = "x_ge2", barrier_max=
     return tuple(n.reshape(u.shape) for n in quad.coupling(scales, distribution, which))
 
 
+#: Largest barrier parameter of the exact doublet tables (:mod:`glassfit.tables`); beyond it J̃ < 1e-50 is set to 0.
+A_B_TABLE_MAX = _A_TABLE_MAX
+
+
+def deep_barrier_fraction(u, scales, distribution, barrier=A_B_TABLE_MAX, barrier_max=None):
+    """Fraction of the TLS of energy u [J] (both types) whose barrier parameter exceeds ``barrier``.
+
+    (n_1 + n_2 restricted to A_b > ``barrier``)/(n_1 + n_2), from the nodes of the iso-energy quadrature
+    (physics.md §3.2); 0 where there are no TLS.  With the default, the share of the TLS beyond the doublet
+    tables: J̃ < 1e-50 is set to 0 there, so they count in the equilibrium c but never relax or scatter phonons.
+    """
+    scales = getattr(scales, "scales", scales)
+    distribution = as_distribution(distribution)
+    u, u_tilde = _energies(u, scales)
+    quad = quadrature_for(u_tilde, barrier_max)
+    total = deep = 0.0
+    for nodes in (quad.type1, quad.type2):
+        dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
+        total = total + dens.sum(axis=1)
+        deep = deep + np.where(nodes.barrier > barrier, dens, 0.0).sum(axis=1)
+    return np.divide(deep, total, out=np.zeros_like(total), where=total > 0).reshape(u.shape)
+
+
 def mean_separation(u, scales, distribution, barrier_max=None):
     """sqrt⟨δy_eff²⟩ of the TLS of each type at energies u [J], in units of ℓ (physics.md §2.2, §5.1).
 
@@ -345,6 +368,7 @@ def mean_separation(u, scales, distribution, barrier_max=None):
 
 
 __all__ = [
+    "A_B_TABLE_MAX",
     "A_B_TAIL",
     "U_TILDE_GRID",
     "U_TILDE_MAX",
@@ -353,6 +377,7 @@ __all__ = [
     "IsoEnergyQuadrature",
     "TypeNodes",
     "coupling_density",
+    "deep_barrier_fraction",
     "distinct_tls",
     "energy_interpolator",
     "mean_separation",

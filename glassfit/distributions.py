@@ -16,8 +16,9 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gamma
+from scipy.special import erfc, gamma
 
+from glassfit._quadrature import gauss_legendre_panels
 from glassfit._validate import positive_scalar
 
 G_SHAPES = ("curve1", "curve2")
@@ -71,6 +72,33 @@ class KKIDistribution:
         if self.g_shape == "curve1":
             return np.exp(-s2) / (np.sqrt(np.pi) * self.xi_c)
         return (1.0 + 2.0 * s2) * np.exp(-s2) / (2.0 * np.sqrt(np.pi) * self.xi_c)
+
+    def h_cdf(self, eta):
+        """H(η) = ∫_{−∞}^η h(η') dη', the cumulative distribution of h."""
+        z = (np.asarray(eta, float) - 1.0) / self.eta_c
+        if self.p == 2:
+            return 0.5 * erfc(-z)
+        tail = 0.5 * np.exp(-np.abs(z))
+        return np.where(z < 0, tail, 1.0 - tail)
+
+    def double_well_fraction(self, eta_L: float, xi_L: float) -> float:
+        """Fraction of the local potentials that are double wells (types 1 and 2; physics.md §1.2, §3.1).
+
+        A potential is a double well iff η < η0(ξ) = (9/32) η_L (ξ/ξ_L)² (α < 9β²/32), so
+
+            N_DW/N = ∫ dξ g(ξ) H(η0(ξ))      (KKI eq. 4.13, physics.md §3.1),
+
+        done in s = ξ/ξ_c on Gauss–Legendre panels over [0, 9] (g even; g is < 1e-33 beyond), with extra
+        panel edges where η0 = 1 + m η_c (m = 0, ±1, ±2, ±4, ±8), which resolve the step of H at η = 1
+        (a kink for p = 1) however narrow h is.  Accurate to ≈ 1e-12 (checked against adaptive quadrature).
+        """
+        eta_L, xi_L = positive_scalar("eta_L", eta_L), positive_scalar("xi_L", xi_L)
+        scale = 9.0 / 32.0 * eta_L * (self.xi_c / xi_L) ** 2                 # η0 = scale · s²
+        steps = 1.0 + self.eta_c * np.array([-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
+        edges = np.unique(np.concatenate([[0.0, 1.0, 2.0, 3.0, 4.5, 6.0, 9.0],
+                                          np.sqrt(steps[steps > 0] / scale)]))
+        s, w = gauss_legendre_panels(edges[edges <= 9.0])
+        return float(2.0 * self.xi_c * np.sum(w * self.g(self.xi_c * s) * self.h_cdf(scale * s * s)))
 
     def __call__(self, eta, xi):
         return self.N * self.h(eta) * self.g(xi)

@@ -13,6 +13,7 @@ Outputs are converted from SI per volume at this edge only: "J/(g K)"
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from dataclasses import dataclass
 
@@ -20,11 +21,17 @@ import lmfit
 import numpy as np
 
 from glassfit import constants, stm
-from glassfit.density import mean_separation
+from glassfit._validate import positive_scalar
+from glassfit.density import U_TILDE_MAX, U_TILDE_MIN, deep_barrier_fraction, mean_separation
 from glassfit.distributions import KKIDistribution
 from glassfit.observables import scattering, timeheat
-from glassfit.observables.conductivity import kki_coupling, thermal_conductivity
-from glassfit.observables.heat import debye_heat_capacity, kki_tls_heat_capacity, multilevel_heat_capacity
+from glassfit.observables.conductivity import POLARISATIONS, kki_coupling, thermal_conductivity
+from glassfit.observables.heat import (
+    debye_heat_capacity,
+    kki_tls_density_spline,
+    kki_tls_heat_capacity,
+    multilevel_heat_capacity,
+)
 from glassfit.potential import PotentialScales
 
 
@@ -113,6 +120,16 @@ class GlassModel(lmfit.Model):
                 return spec
         raise KeyError(f"{self.name_id} has no parameter {name!r}; it has {[s.name for s in self.parameter_table]}")
 
+    def derived_quantities(self, values: dict, x: dict) -> dict[str, tuple[float, str, str]]:
+        """The parameter combinations the data constrain, at parameter ``values`` and the data's independent
+        variables ``x`` (dict of arrays, e.g. {"T": T}): name → (value, unit, one-line description).
+        None by default."""
+        return {}
+
+    def validity_warnings(self, values: dict, x: dict) -> list[str]:
+        """One readable line per validity condition of the model that the data at ``x`` break; none by default."""
+        return []
+
     def random(self, rng=None) -> lmfit.Parameters:
         """Parameters with every varying one drawn inside its bounds (log-uniform where ``log_scale``)."""
         rng = np.random.default_rng(rng)
@@ -129,10 +146,13 @@ class GlassModel(lmfit.Model):
 
 
 _KKI_ROWS = (
-    ParameterSpec("eta_c", "1", 0.5, (0.05, 5.0), r"\eta_c", "decay scale of h(η) (KKI eq. 4.12)"),
-    ParameterSpec("xi_c", "1", 0.5, (0.02, 5.0), r"\xi_c", "width of g(ξ) (KKI eq. 4.12)"),
-    ParameterSpec("log10_N", "log10(m^-3)", 27.0, (20.0, 30.0), r"\log_{10} N",
-                  "concentration of soft potentials N (KKI §4)"),
+    ParameterSpec("eta_c", "1", 0.5, (0.05, 1.5), r"\eta_c",
+                  "decay scale of h(η) (KKI eq. 4.12); bounded so that double wells stay a minority: "
+                  "29.5 % of all potentials at η_c = 1.5, ξ_c = 1.7 with the default η_L, ξ_L (physics.md §1.2)"),
+    ParameterSpec("xi_c", "1", 0.5, (0.02, 1.7), r"\xi_c",
+                  "width of g(ξ) (KKI eq. 4.12); bounded with η_c (double-well fraction 29.5 % at the corner)"),
+    ParameterSpec("log10_N", "log10(m^-3)", 27.0, (20.0, 29.0), r"\log_{10} N",
+                  "concentration of soft potentials N (KKI §4); at most an atomic density, 1e29 m^-3"),
     ParameterSpec("w", "K", 22.6, (1.0, 200.0), r"w", "energy scale w = C^(1/3) ε^(2/3) (KKI eq. 3.6)",
                   vary=False),
     ParameterSpec("eta_L", "1", 0.0442, (1e-3, 1.0), r"\eta_L", "scale of η (KKI eq. 3.7)", vary=False),
@@ -178,8 +198,29 @@ class HeatCapacityModel(GlassModel):
         return c
 
 
+def _fixed(rows):
+    """The table rows ``rows`` with vary=False (rows an observable needs but the data barely constrain)."""
+    return tuple(dataclasses.replace(row, vary=False) for row in rows)
+
+
+def _check_time_options(t_exp, window):
+    """``t_exp`` [s] (None or > 0) and ``window`` checked; returns t_exp as a float or None."""
+    if window not in timeheat.WINDOWS:
+        raise ValueError(f"window must be one of {timeheat.WINDOWS}, got {window!r}")
+    return None if t_exp is None else positive_scalar("t_exp", t_exp)
+
+
 class STMHeatCapacityModel(HeatCapacityModel):
-    """Standard tunnelling model: c = (π²/6) P̄ k² T + phonons (physics.md §4.1)."""
+    """Standard tunnelling model: c = (π²/6) P̄ k² T + phonons (physics.md §4.1), or c at the measurement time.
+
+    ``t_exp`` [s]: a measured c(T) is taken at a finite time, and only the TLS with τ ≤ t_exp contribute.
+    None (default) gives the equilibrium form above.  A number gives Black's law with the exact arcsech
+    n(E, t) (physics.md §7.1; :class:`BlackTimeHeatModel` at t = t_exp), which needs K_τ and so adds the
+    rows γ_l, γ_t, ρ, v_l, v_t (fixed by default).  Black's c has no t → ∞ limit: it grows as
+    (π²/12) P̄ k² T ln(4t/τ_min(E*)), so the P̄ of the two forms differ — the equilibrium P̄ is Black's
+    P̄ · ½ ln(4 t_exp/τ_min(E*)) (6.7–11 × Black's at 1 s over 0.05–1 K with the a-SiO2 defaults).
+    ``window`` "step" (default) or "exponential" (physics.md §7.1).
+    """
 
     name_id = "stm_heat_capacity"
     physics_table = (
@@ -189,17 +230,27 @@ class STMHeatCapacityModel(HeatCapacityModel):
     reference = ({"P0": 1.0, "v_l": 5800.0, "v_t": 3750.0, "rho": 2200.0}, 1.0,
                  (np.pi**2 / 6 * 1e45 * constants.k_B**2 * 1.0 + 1.7552066792904715) / 2.2e6)
 
-    def volumetric(self, T, P0, **_):
-        return stm.heat_capacity(T, P0 * 1e45)
+    def __init__(self, output: str = "J/(g K)", phonons: str = "debye", t_exp: float | None = None,
+                 window: str = "step", **kwargs):
+        self.t_exp, self.window = _check_time_options(t_exp, window), window
+        if self.t_exp is not None:
+            self.physics_table = (*type(self).physics_table, *_fixed(_GAMMA_ROWS), _RHO, _V_L, _V_T)
+        super().__init__(output=output, phonons=phonons, **kwargs)
+
+    def volumetric(self, T, P0, **params):
+        if self.t_exp is None:
+            return stm.heat_capacity(T, P0 * 1e45)
+        return _black_volumetric(T, self.t_exp, P0, params, self.window)
 
     def guess(self, data, T=None, **kwargs) -> lmfit.Parameters:
-        """P̄ and c₃ (if free) from a straight-line fit of c/T against T²."""
+        """P̄ and c₃ (if free) from a linear least-squares fit of c/T to P̄ a(T) + s T², with a(T) the TLS c/T
+        per unit P̄ at the other defaults (the constant (π²/6) k² · 1e45 at equilibrium)."""
         T = _guess_temperatures(T, kwargs)
         params = self.make_params()
         c_vol = self._to_volumetric(np.asarray(data, float), params)
-        slope, intercept = np.polyfit(T**2, c_vol / T, 1)
-        params["P0"].set(value=float(np.clip(intercept / (np.pi**2 / 6 * constants.k_B**2) / 1e45,
-                                             *self.spec("P0").bounds)))
+        a = self.volumetric(T, **({k: p.value for k, p in params.items()} | {"P0": 1.0})) / T
+        (p0, slope), *_ = np.linalg.lstsq(np.stack([a, T**2], axis=1), c_vol / T, rcond=None)
+        params["P0"].set(value=float(np.clip(p0, *self.spec("P0").bounds)))
         if self.phonons == "free":
             params["c3"].set(value=float(np.clip(slope, *_C3.bounds)))
         return lmfit.models.update_param_vals(params, self.prefix, **kwargs)
@@ -218,33 +269,67 @@ class KKIHeatCapacityModel(HeatCapacityModel):
     The potential enters through its scales w, η_L, ξ_L (physics.md §1.1), fixed by default at the
     worked magnitudes of physics.md §1.4 (ε = 1 K, A = B = C = 1 eV).
 
+    ``t_exp`` [s]: a measured c(T) is taken at a finite time, and only the TLS that relax within it
+    contribute.  None (default) gives the t → ∞ equilibrium c; a number gives the KKI c(T, t_exp), TLS
+    by TLS with exact one-phonon rates (physics.md §7.2; :class:`KKITimeHeatModel` at t = t_exp), which
+    adds the rows χ_1, χ_2, χ_t/χ_l, ρ, v_l, v_t (fixed by default).  With the default couplings
+    (χ = 1 eV, a-SiO2 ρ and v) c(1 s)/c_eq is 0.93–0.99 over 0.05–1 K at the default shapes
+    (η_c = ξ_c = 0.5) and 0.78–0.93 at η_c = 0.8, ξ_c = 1.2 (exponential window; larger at higher T):
+    the deep wells that dominate the equilibrium density relax slowly.  ``window`` "exponential"
+    (default) or "step".  Two-level only (not with ``multilevel``).
+
     What c(T) alone constrains.  The singular values of ∂ln c/∂ln(η_c, ξ_c, N, w, η_L, ξ_L) over
     0.05–0.5 K (30 temperatures; η_c = 0.8, ξ_c = 1.2) are 18.5, 0.98, 0.042, 0.002, 0, 0: two
     directions are exact degeneracies (g enters only through ξ_c/ξ_L; and N trades against the
     scales), and with 2 % data only the leading combination — the amplitude of n(u), essentially
     N η_L ξ_L h g / w — is pinned (≈ 0.1 %); the second, the weak logarithmic slope d ln c/d ln T − 1
     (0.23–0.30 here), to ≈ 2 %; the rest is not constrained.  Fix η_L, ξ_L, w (or tie them to other
-    observables in a joint fit) and fit N, or N and η_c.
+    observables in a joint fit) and fit N, or N and η_c.  :meth:`derived_quantities` reports those two
+    combinations as n(kT_ref) and d ln n/d ln u.
     """
 
     name_id = "kki_heat_capacity"
-    #: two-level systems only (fast, kT ≲ w/40) or the multilevel sum over every local potential
+    #: two-level systems only (fast, kT ≲ w/25) or the multilevel sum over every local potential
     multilevel: bool = False
     physics_table = _KKI_ROWS
 
-    def __init__(self, output: str = "J/(g K)", phonons: str = "debye", multilevel: bool = False, **kwargs):
+    def __init__(self, output: str = "J/(g K)", phonons: str = "debye", multilevel: bool = False,
+                 t_exp: float | None = None, window: str = "exponential", **kwargs):
         """``multilevel=True`` sums every local potential's six lowest levels (physics.md §4.1; valid to
         kT ≈ w, ≈ 50 ms a temperature) instead of the two-level systems alone (≈ 1 ms for 100 T)."""
         self.multilevel = bool(multilevel)
+        self.t_exp, self.window = _check_time_options(t_exp, window), window
+        if self.t_exp is not None:
+            if self.multilevel:
+                raise ValueError("t_exp needs the two-level description (multilevel=False)")
+            self.physics_table = (*_KKI_ROWS, *_fixed(_CHI_ROWS), _RHO, _V_L, _V_T)
         super().__init__(output=output, phonons=phonons, **kwargs)
 
     def _set_derived_hints(self):
         self.set_param_hint("N", expr="10**log10_N")
 
-    def volumetric(self, T, eta_c, xi_c, log10_N, w, eta_L, xi_L, **_):
-        scales = PotentialScales(w=w * constants.k_B, eta_L=eta_L, xi_L=xi_L)
+    def volumetric(self, T, **params):
+        if self.t_exp is not None:
+            return _kki_time_volumetric(T, self.t_exp, params, self.window)
+        scales, dist = kki_material(params)
         heat = multilevel_heat_capacity if self.multilevel else kki_tls_heat_capacity
-        return heat(T, scales, KKIDistribution(eta_c, xi_c, 10.0**log10_N))
+        return heat(T, scales, dist)
+
+    def derived_quantities(self, values: dict, x: dict) -> dict[str, tuple[float, str, str]]:
+        """n(u) = n_1 + n_2 and d ln n/d ln u at u = k T_ref (physics.md §3.2; the interpolated density the
+        model integrates) and the double-well fraction."""
+        scales, dist = kki_material(values)
+        density = kki_tls_density_spline(scales, dist)
+        u = constants.k_B * reference_temperature(x)
+        return {"n_amplitude": (float(density(u)), "J^-1 m^-3",
+                                "TLS density of states n_1 + n_2 at u = k T_ref (compare the STM P̄)"),
+                "n_slope": (log_slope(density, u), "1", "logarithmic slope d ln n/d ln u at u = k T_ref"),
+                **_double_well_quantity(values)}
+
+    def validity_warnings(self, values: dict, x: dict) -> list[str]:
+        """kT beyond the two-level (w/25) or multilevel (w) range, and, for the equilibrium c, TLS beyond the
+        doublet tables (see :func:`kki_validity_warnings`)."""
+        return kki_validity_warnings(values, x, multilevel=self.multilevel, deep_barriers=self.t_exp is None)
 
     def guess(self, data, T=None, **kwargs) -> lmfit.Parameters:
         """Defaults for the shapes; log10 N scaled so that the model matches the data at the median T."""
@@ -306,6 +391,108 @@ def _kki_coupling(branch, params):
     return kki_coupling(scales, dist, chi_1, chi_2)
 
 
+#: Largest kT/w of the two-level description: above it the thermal energies (≈ 20 kT) pass 0.8 w, the top of
+#: the doublet tables, above which n(u) and the couplings are continued flat (no doublet exists above 0.86 w).
+#: At kT = w/25 the two-level c differs from the multilevel sum by 1.4e-5 (defaults), by 4e-4 at w/15.
+TWO_LEVEL_LIMIT = 1.0 / 25.0
+#: Share of the TLS at u = kT beyond the doublet tables above which the equilibrium KKI c warns.
+DEEP_BARRIER_LIMIT = 0.01
+#: Step in ln u of the centred differences of :func:`log_slope`.  The densities are cubic splines in (ln u, ln n)
+#: with knots 0.47 apart (C²), so the truncation error h² |d³ln n/d ln u³|/6 is ≈ 1e-7 and the rounding error
+#: ≈ 1e-16 |ln n|/h ≈ 1e-11 at h = 1e-3.
+LOG_SLOPE_STEP = 1e-3
+
+
+def reference_temperature(x: dict) -> float:
+    """T_ref [K]: the geometric mean of the data's temperatures ``x["T"]``."""
+    return float(np.exp(np.mean(np.log(np.asarray(x["T"], float)))))
+
+
+def log_slope(func, u: float, step: float = LOG_SLOPE_STEP) -> float:
+    """d ln func/d ln u at u [J], by a centred difference in ln u with ``step``; func(u) > 0."""
+    hi, lo = (float(np.asarray(func(np.array([u * np.exp(s)])))[0]) for s in (step, -step))
+    return float(np.log(hi / lo) / (2.0 * step))
+
+
+def _double_well_quantity(values):
+    """{"double_well_fraction": ...} of KKI parameter values (:meth:`KKIDistribution.double_well_fraction`)."""
+    _, dist = kki_material(values)
+    return {"double_well_fraction": (dist.double_well_fraction(values["eta_L"], values["xi_L"]), "1",
+                                     "fraction of the local potentials that are double wells, α < 9β²/32")}
+
+
+def kki_coupling_quantities(values: dict, x: dict, branch: str = "l") -> dict[str, tuple[float, str, str]]:
+    """C_eff = Σ_j χ_j² X_j(E)/(ρ v²) of ``branch`` at E = 3 k T_ref (dimensionless; physics.md §5.2), its
+    log-slope μ = d ln[Σ_j χ_j² X_j(u)]/d ln u there, and the double-well fraction, from KKI parameter values."""
+    coupling = _kki_coupling(branch, values)
+    energy = 3.0 * constants.k_B * reference_temperature(x)
+    strength = float(coupling(np.array([energy]))[0]) / (values["rho"] * values["v_" + branch] ** 2)
+    return {"C_eff": (strength, "1", f"KKI tunnelling strength Σ_j χ_j² X_j(E)/(ρ v_{branch}²) at E = 3 k T_ref"),
+            "mu": (log_slope(coupling, energy), "1", "log-slope d ln[Σ_j χ_j² X_j(u)]/d ln u at u = 3 k T_ref"),
+            **_double_well_quantity(values)}
+
+
+def kki_validity_warnings(values: dict, x: dict, multilevel: bool = False, deep_barriers: bool = False) -> list[str]:
+    """Warnings of a KKI model at parameter ``values`` for data at temperatures ``x["T"]`` [K].
+
+    * kT above the range at some points: w/25 for the two-level forms (:data:`TWO_LEVEL_LIMIT`), w for the
+      ``multilevel`` sum (its truncations cost < 1e-6 for kT ≤ w, :mod:`glassfit.ensemble`).
+    * ``deep_barriers`` (the equilibrium c): the TLS that dominate the equilibrium density are deep wells,
+      and those beyond the doublet tables (A_b > 40, J < 1e-50 w; :func:`glassfit.density.deep_barrier_fraction`
+      at u = kT) count in it but never relax in a measurement.  Warns where their share exceeds
+      :data:`DEEP_BARRIER_LIMIT`.  The coupling-weighted observables (κ, ultrasound, c(T, t)) are carried by
+      TLS at the threshold barrier A*(u), inside the tables for u ≤ 0.8 w — the first condition.
+    """
+    T = np.asarray(x["T"], float).ravel()
+    w = values["w"]
+    out = []
+    limit, rule, what = ((1.0, "w", "the multilevel sum") if multilevel else
+                         (TWO_LEVEL_LIMIT, f"w/{1 / TWO_LEVEL_LIMIT:g}", "the two-level description"))
+    above = T > limit * w
+    if above.any():
+        out.append(f"kT > {rule} at {above.sum()} of {T.size} points (T up to {T.max():.3g} K; "
+                   f"{what} needs kT ≲ {rule} = {limit * w:.3g} K)")
+    if deep_barriers:
+        scales, dist = kki_material(values)
+        u = np.clip(constants.k_B * T, U_TILDE_MIN * scales.w, U_TILDE_MAX * scales.w)
+        share = deep_barrier_fraction(u, scales, dist)
+        deep = share > DEEP_BARRIER_LIMIT
+        if deep.any():
+            out.append(f"more than {DEEP_BARRIER_LIMIT:.0%} of the TLS of energy kT lie beyond the doublet tables "
+                       f"(A_b > 40, J < 1e-50 w) at {deep.sum()} of {T.size} points (up to {share.max():.1%}): "
+                       "they count in the equilibrium c but never relax in a measurement; set t_exp")
+    return out
+
+
+def _black_volumetric(T, t, P0, params, window):
+    """Black's c(T, t) [J m⁻³ K⁻¹] from STM parameter values (P0 in 1e45 J⁻¹ m⁻³, γ in eV; physics.md §7.1)."""
+    k_tau = scattering.relaxation_constant(params["gamma_l"] * constants.eV, params["gamma_t"] * constants.eV,
+                                           params["rho"], params["v_l"], params["v_t"])
+    return timeheat.black_heat_capacity(T, t, P0 * 1e45, k_tau, window)
+
+
+def _kki_time_volumetric(T, t, params, window):
+    """KKI c(T, t) [J m⁻³ K⁻¹] from KKI parameter values (physics.md §7.2)."""
+    scales, dist = kki_material(params)
+    return timeheat.kki_heat_capacity(T, t, scales, dist, kki_chi(params), params["rho"], params["v_l"],
+                                      params["v_t"], window)
+
+
+class _KKICoupledReporting:
+    """derived_quantities and validity_warnings of the coupling-weighted KKI models (κ, ultrasound, c(T, t))."""
+
+    #: the branch whose C_eff is reported
+    reporting_branch = "l"
+
+    def derived_quantities(self, values: dict, x: dict) -> dict[str, tuple[float, str, str]]:
+        """C_eff and μ at E = 3 k T_ref and the double-well fraction (:func:`kki_coupling_quantities`)."""
+        return kki_coupling_quantities(values, x, self.reporting_branch)
+
+    def validity_warnings(self, values: dict, x: dict) -> list[str]:
+        """kT > w/25 at some points (:func:`kki_validity_warnings`)."""
+        return kki_validity_warnings(values, x)
+
+
 class ConductivityModel(GlassModel):
     """Thermal-conductivity models κ(T) [W m⁻¹ K⁻¹] (physics.md §6): the subclass's tunnelling-state
     scattering ``tls_inverse_mfp(polarisation, ω, T, params)`` plus a plateau mechanism and boundary
@@ -363,16 +550,27 @@ class STMConductivityModel(ConductivityModel):
     def strength(self, pol, params):
         return params["C"] * 1e-4
 
+    def derived_quantities(self, values: dict, x: dict) -> dict[str, tuple[float, str, str]]:
+        """κ_TLS/T² = k³/(6πħ²) Σ_α m_α/(C v_α) (m_l = 1, m_t = 2; physics.md §6, §9 item 15) and C·v_l."""
+        c = self.strength("l", values)
+        velocity = {"l": values["v_l"], "t": values["v_t"]}
+        kappa_t2 = constants.k_B**3 / (6.0 * np.pi * constants.hbar**2) * sum(
+            m / (c * velocity[pol]) for pol, m in POLARISATIONS.items())
+        return {"kappa_T2": (kappa_t2, "W m^-1 K^-3", "TLS-limited κ/T² = k³/(6πħ²) Σ_α m_α/(C v_α)"),
+                "C_v_l": (c * values["v_l"], "m s^-1", "tunnelling strength times longitudinal velocity, C·v_l")}
+
     def tls_inverse_mfp(self, pol, omega, T, params):
         v = params["v_l"] if pol == "l" else params["v_t"]
         return scattering.resonant_inverse_mfp(omega, T, self.strength(pol, params), v)
 
 
-class KKIConductivityModel(ConductivityModel):
+class KKIConductivityModel(_KKICoupledReporting, ConductivityModel):
     """KKI κ(T): resonant scattering by both TLS types with exact |x_ge|² and couplings χ_j (physics.md §5.2, §6).
 
     Shares η_c, ξ_c, log10_N, w, η_L, ξ_L (and ρ, v_l, v_t) with :class:`KKIHeatCapacityModel` for joint fits.
     With ``plateau="spm"`` the soft-vibration term uses the tunnelling strength of the TLS at kT = 0.1 w.
+    :meth:`derived_quantities` reports the longitudinal C_eff and its log-slope μ at E = 3 k T_ref, the
+    combinations κ ∝ T²/(C v) fixes.
     """
 
     name_id = "kki_conductivity"
@@ -434,6 +632,12 @@ class STMAcousticModel(GlassModel):
                                                params["rho"], params["v_l"], params["v_t"])
         return c, k_tau, v
 
+    def derived_quantities(self, values: dict, x: dict) -> dict[str, tuple[float, str, str]]:
+        """C_α = P̄ γ_α²/(ρ v_α²) of the measured branch α (physics.md §0, §5.2)."""
+        b = self.branch
+        return {f"C_{b}": (self._strength(values)[0], "1",
+                           f"tunnelling strength P̄γ_{b}²/(ρv_{b}²) of the measured branch")}
+
 
 class STMAttenuationModel(STMAcousticModel):
     """STM ultrasonic attenuation: resonant + one-phonon relaxation absorption (physics.md §5.2, §5.4).
@@ -479,11 +683,12 @@ def kki_chi(params):
     return {"l": chi_l, "t": tuple(params["chi_t_ratio"] * c for c in chi_l)}
 
 
-class KKIAcousticModel(GlassModel):
+class KKIAcousticModel(_KKICoupledReporting, GlassModel):
     """Shared set-up of the KKI ultrasonic models of ``f`` [Hz] and ``T`` [K] for one measured branch.
 
     Every parameter name is shared with :class:`KKIConductivityModel` (and the KKI rows with
-    :class:`KKIHeatCapacityModel`), so joint fits tie them.
+    :class:`KKIHeatCapacityModel`), so joint fits tie them.  :meth:`derived_quantities` reports C_eff of the
+    measured branch at E = 3 k T_ref.
     """
 
     independent = ("f", "T")
@@ -492,7 +697,7 @@ class KKIAcousticModel(GlassModel):
     def __init__(self, branch: str = "l", **kwargs):
         if branch not in ("l", "t"):
             raise ValueError(f"branch must be 'l' or 't', got {branch!r}")
-        self.branch = branch
+        self.branch = self.reporting_branch = branch
         super().__init__(list(self.physics_table), **kwargs)
 
     def _set_derived_hints(self):
@@ -564,12 +769,11 @@ class BlackTimeHeatModel(HeatCapacityModel):
         self.window = window
         super().__init__(**kwargs)
 
-    def volumetric(self, T, t, P0, gamma_l, gamma_t, rho, v_l, v_t, **_):
-        k_tau = scattering.relaxation_constant(gamma_l * constants.eV, gamma_t * constants.eV, rho, v_l, v_t)
-        return timeheat.black_heat_capacity(T, t, P0 * 1e45, k_tau, self.window)
+    def volumetric(self, T, t, P0, **params):
+        return _black_volumetric(T, t, P0, params, self.window)
 
 
-class KKITimeHeatModel(HeatCapacityModel):
+class KKITimeHeatModel(_KKICoupledReporting, HeatCapacityModel):
     """KKI time-dependent specific heat c(T, t), TLS by TLS with exact splittings and rates (physics.md §7.2).
 
     Shares every KKI name (η_c, ξ_c, log10_N, w, η_L, ξ_L, χ_1, χ_2, χ_t/χ_l, ρ, v_l, v_t).
@@ -589,9 +793,7 @@ class KKITimeHeatModel(HeatCapacityModel):
         self.set_param_hint("N", expr="10**log10_N")
 
     def volumetric(self, T, t, **params):
-        scales, dist = kki_material(params)
-        return timeheat.kki_heat_capacity(T, t, scales, dist, kki_chi(params), params["rho"], params["v_l"],
-                                          params["v_t"], self.window)
+        return _kki_time_volumetric(T, t, params, self.window)
 
 
 #: Every registered model class by its id.
@@ -617,14 +819,19 @@ def describe(name: str) -> str:
 
 __all__ = [
     "ACOUSTIC_OUTPUTS",
+    "DEEP_BARRIER_LIMIT",
     "HEAT_UNITS",
+    "LOG_SLOPE_STEP",
     "REGISTRY",
+    "TWO_LEVEL_LIMIT",
+    "BlackTimeHeatModel",
     "ConductivityModel",
     "GlassModel",
     "HeatCapacityModel",
     "KKIAttenuationModel",
     "KKIConductivityModel",
     "KKIHeatCapacityModel",
+    "KKITimeHeatModel",
     "KKIVelocityModel",
     "ParameterSpec",
     "STMAttenuationModel",
@@ -633,5 +840,9 @@ __all__ = [
     "STMVelocityModel",
     "describe",
     "kki_chi",
+    "kki_coupling_quantities",
     "kki_material",
+    "kki_validity_warnings",
+    "log_slope",
+    "reference_temperature",
 ]

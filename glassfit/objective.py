@@ -158,11 +158,23 @@ class _Posterior:
         """Number of free parameters."""
         return len(self.names)
 
+    @property
+    def parts(self) -> list:
+        """The single-dataset objectives this one is made of (itself for an :class:`Objective`)."""
+        return [self]
+
     def _check_theta(self, theta) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)
         if theta.shape != (self.ndim,):
             raise ValueError(f"θ must have shape ({self.ndim},) for parameters {self.names}, got {theta.shape}")
         return theta
+
+    def vector(self, value, what: str = "θ") -> np.ndarray:
+        """``value`` as a θ vector: ValueError naming ``what`` unless it is ndim finite numbers."""
+        arr = np.asarray(value, dtype=float)
+        if arr.shape != (self.ndim,) or not np.all(np.isfinite(arr)):
+            raise ValueError(f"{what} must be {self.ndim} finite numbers for {self.names}, got {value!r}")
+        return arr
 
     def named(self, theta) -> dict:
         """θ as a dict name → value."""
@@ -359,6 +371,10 @@ class JointObjective(_Posterior):
         self._prior_list = [self.priors[n] for n in self.names]
         self._units = {n: own[n].units()[n] for n in self.names}
         self.datasets = [o.data for o in objectives]
+
+    @property
+    def parts(self) -> list:
+        return list(self.objectives)
 
     def units(self) -> dict[str, str]:
         """Unit of each free parameter."""

@@ -21,7 +21,7 @@ _LEVELS = (2.5, 16.0, 50.0, 84.0, 97.5)
 
 def _part(objective, dataset):
     """The single-dataset Objective named ``dataset`` (or at index ``dataset``; default the first)."""
-    parts = getattr(objective, "objectives", [objective])
+    parts = objective.parts
     if dataset is None:
         return parts[0]
     if isinstance(dataset, int | np.integer):
@@ -168,7 +168,7 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
 def _labels(objective, names):
     """Corner/trace labels: the table's LaTeX symbol with the unit, else the name."""
     latex = {}
-    for part in getattr(objective, "objectives", [objective]):
+    for part in objective.parts:
         latex.update({s.name: s.latex for s in getattr(part.model, "parameter_table", ())})
     out = []
     for n in names:

@@ -61,6 +61,32 @@ class Prior(abc.ABC):
         """Random draws (inverse-transform sampling with ``numpy.random.default_rng(rng)``)."""
         return self.ppf(np.random.default_rng(rng).uniform(size=size))
 
+    @property
+    def mode(self) -> float:
+        """Where the density is largest (any point for a flat density); numerical by default."""
+        from scipy import optimize
+
+        lo, hi = (float(v) for v in self.ppf([1e-9, 1.0 - 1e-9]))
+        best = optimize.minimize_scalar(lambda x: -self.logp(x), bounds=(lo, hi), method="bounded",
+                                        options={"xatol": 1e-10 * (abs(lo) + abs(hi))})
+        return float(best.x)
+
+    def residual(self, x: float) -> float:
+        """The prior as a least-squares residual: sign(x − mode)·√(2 [ln p(mode) − ln p(x)]), so that Σ of
+        the squares of data and prior residuals is −2 ln(posterior) up to a constant (Normal: (x − μ)/σ;
+        flat: 0); NaN outside the support.  Scale priors (log-uniform, log-normal) take it in their natural
+        coordinate ln x, where the log-uniform is flat and the log-normal is (ln x − ln median)/σ_ln, so that a
+        scale-free prior exerts no pull on the MAP."""
+        gap = self.logp(self.mode) - self.logp(x)
+        if not math.isfinite(gap):
+            return math.nan
+        return math.copysign(math.sqrt(2.0 * max(gap, 0.0)), x - self.mode)
+
+    @property
+    def flat(self) -> bool:
+        """True if the prior adds nothing to the MAP (its :meth:`residual` is 0 on the support)."""
+        return False
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.describe().items() if k != "kind")
         return f"{type(self).__name__}({args})"
@@ -80,6 +106,17 @@ class Uniform(Prior):
     def ppf(self, q):
         return self.lo + _quantiles(q) * (self.hi - self.lo)
 
+    @property
+    def mode(self):
+        return 0.5 * (self.lo + self.hi)
+
+    @property
+    def flat(self):
+        return True
+
+    def residual(self, x):
+        return 0.0 if self.lo <= x <= self.hi else math.nan
+
     def describe(self):
         return {"kind": "Uniform", "lo": self.lo, "hi": self.hi}
 
@@ -97,6 +134,17 @@ class LogUniform(Prior):
 
     def ppf(self, q):
         return self.lo * (self.hi / self.lo) ** _quantiles(q)
+
+    @property
+    def mode(self):
+        return self.lo
+
+    @property
+    def flat(self):
+        return True             # in ln x, the coordinate of its residual
+
+    def residual(self, x):
+        return 0.0 if self.lo <= x <= self.hi else math.nan
 
     def describe(self):
         return {"kind": "LogUniform", "lo": self.lo, "hi": self.hi}
@@ -117,6 +165,10 @@ class Normal(Prior):
 
     def ppf(self, q):
         return self.mu + self.sd * special.ndtri(_quantiles(q))
+
+    @property
+    def mode(self):
+        return self.mu
 
     def describe(self):
         return {"kind": "Normal", "mu": self.mu, "sd": self.sd}
@@ -140,6 +192,10 @@ class TruncatedNormal(Normal):
     def ppf(self, q):
         z = special.ndtri(self._cdf[0] + _quantiles(q) * (self._cdf[1] - self._cdf[0]))
         return np.clip(self.mu + self.sd * z, self.lo, self.hi)
+
+    @property
+    def mode(self):
+        return min(max(self.mu, self.lo), self.hi)
 
     def describe(self):
         return {"kind": "TruncatedNormal", "mu": self.mu, "sd": self.sd, "lo": self.lo, "hi": self.hi}
@@ -192,6 +248,13 @@ class LogNormal(ScipyPrior):
             raise ValueError(f"LogNormal prior needs median > 0 and sd_ln > 0, got {median!r}, {sd_ln!r}")
         super().__init__(stats.lognorm(sd_ln, scale=median))
         self.median, self.sd_ln = median, sd_ln
+
+    @property
+    def mode(self):
+        return self.median * math.exp(-self.sd_ln**2)
+
+    def residual(self, x):
+        return math.log(x / self.median) / self.sd_ln if x > 0 else math.nan
 
     def describe(self):
         return {"kind": "LogNormal", "median": self.median, "sd_ln": self.sd_ln}

@@ -32,6 +32,7 @@ class Posterior:
     seed: int | None
     fingerprint: str
     path: Path | None = None
+    converged: bool = False         # :func:`glassfit.sampling.is_converged` at the sampler's last check
 
     @classmethod
     def load(cls, path) -> Posterior:
@@ -51,7 +52,7 @@ class Posterior:
             raise ValueError(f"{path} holds no steps yet")
         seed = int(meta["seed"])
         return cls(json.loads(meta["names"]), chain, log_prob, acceptance, int(meta["n_nonfinite"]),
-                   None if seed < 0 else seed, str(meta["fingerprint"]), path)
+                   None if seed < 0 else seed, str(meta["fingerprint"]), path, bool(meta.get("converged", False)))
 
     @property
     def nsteps(self) -> int:
@@ -145,6 +146,7 @@ class Summary:
     acceptance: float
     n_nonfinite: int
     seed: int | None
+    converged: bool = False         # the sampler's verdict (glassfit.sampling.is_converged), the only one used
 
     def __getitem__(self, name) -> ParameterSummary:
         for row in self.parameters:
@@ -159,7 +161,8 @@ class Summary:
             lines.append(f"{r.name:<22}{r.median:>12.5g}{r.q16 - r.median:>11.3g}{r.q84 - r.median:>+11.3g}"
                          f"{r.map:>12.5g}{r.n_over_tau:>7.1f}{r.ess:>8.0f}{r.rhat:>7.3f}  {r.unit}")
         lines.append(f"{self.nwalkers} walkers × {self.nsteps} steps (burn-in {self.burn_in}), "
-                     f"acceptance {self.acceptance:.2f}, non-finite log-posteriors {self.n_nonfinite}")
+                     f"acceptance {self.acceptance:.2f}, non-finite log-posteriors {self.n_nonfinite}, "
+                     f"{'converged' if self.converged else 'NOT converged'}")
         return "\n".join(lines)
 
 
@@ -170,7 +173,7 @@ def derived(posterior: Posterior, objective, functions: dict | None = None, max_
     parameters, e.g. ``lambda v: model.deformation_potentials(v, 0.1)[0]``)."""
     posterior.check(objective)
     functions = dict(functions or {})
-    parts = getattr(objective, "objectives", [objective])
+    parts = objective.parts
     draws = posterior.samples(discard, max_draws)
     out = {}
     for theta in draws:
@@ -187,7 +190,7 @@ def derived_unit(objective, name: str) -> str:
     """Unit of a parameter from the models' tables; X of a derived ``name`` whose ``log10_<name>`` has unit
     "log10(X)"; "" if unknown."""
     table = {}
-    for part in getattr(objective, "objectives", [objective]):
+    for part in objective.parts:
         table.update({s.name: s.unit for s in getattr(part.model, "parameter_table", ())})
     if name in table:
         return table[name]
@@ -218,7 +221,7 @@ def summarize(posterior: Posterior, objective, discard: int | None = None,
     for name, values in (derived_values or {}).items():
         rows.append(_row(name, derived_unit(objective, name), values, np.nan, np.nan, np.nan, np.nan, np.nan))
     return Summary(rows, posterior.nsteps, posterior.nwalkers, discard, float(np.mean(posterior.acceptance)),
-                   posterior.n_nonfinite, posterior.seed)
+                   posterior.n_nonfinite, posterior.seed, posterior.converged)
 
 
 def _versions() -> dict:
@@ -248,7 +251,7 @@ def save_summary(summary: Summary, objective, path, posterior: Posterior | None 
         "chain": {"file": None if posterior is None or posterior.path is None else str(posterior.path),
                   "fingerprint": fingerprint(objective), "nsteps": summary.nsteps, "nwalkers": summary.nwalkers,
                   "burn_in": summary.burn_in, "acceptance": summary.acceptance,
-                  "n_nonfinite": summary.n_nonfinite},
+                  "n_nonfinite": summary.n_nonfinite, "converged": summary.converged},
         "seed": summary.seed,
         "versions": _versions(),
     }

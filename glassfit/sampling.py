@@ -28,84 +28,23 @@ from pathlib import Path
 import emcee
 import numpy as np
 
+from glassfit.optimize import map_fit, prior_half_width
+
 log = logging.getLogger(__name__)
 
 #: N ≥ TAU_FACTOR τ_max and |Δτ|/τ < TAU_RTOL between checks stop a run
 TAU_FACTOR, TAU_RTOL = 50.0, 0.01
 
 
-def _noise_parts(objective):
-    """(objective, index in θ of its noise parameter) of each part that has one."""
-    parts = getattr(objective, "objectives", [objective])
-    return [(o, objective.names.index(o.noise_name)) for o in parts if o.noise_name is not None]
-
-
-def least_squares(objective, theta0=None) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares estimate of θ and its covariance, the starting point of the walkers.
-
-    The model parameters minimise Σ residuals² (scipy ``least_squares`` inside the prior support); the
-    noise parameters take their profile maximum-likelihood value (scale × rms of the normalised residuals),
-    with variance v²/(2n).  The covariance of the model parameters is (JᵀJ)⁻¹ at the optimum along the
-    directions the data constrain and the prior's variance along those they leave flat (:func:`_covariance`),
-    so that a parameter the data cannot fix never looks sharply known, nor infinitely uncertain.
-
-    Returns
-    -------
-    theta : (ndim,) array
-    cov : (ndim, ndim) array
-    """
-    from scipy import optimize
-
-    theta = objective.theta() if theta0 is None else _vector(objective, theta0, "theta0")
-    noise = _noise_parts(objective)
-    noise_idx = [i for _, i in noise]
-    free = [i for i in range(objective.ndim) if i not in noise_idx]
-    lo = np.array([objective.priors[objective.names[i]].support[0] for i in free])
-    hi = np.array([objective.priors[objective.names[i]].support[1] for i in free])
-
-    def residuals(x):
-        full = theta.copy()
-        full[free] = x
-        return objective.residuals(full)
-
-    if not np.isfinite(objective.logpost(theta)):
-        raise ValueError(f"the starting point {objective.named(theta)} has a log-posterior of -inf; start inside "
-                         "the prior support where the model is finite (least_squares(theta0=...) or run(start=...))")
-    fit = None
-    for _ in range(2):          # the second pass refits with the noise parameters at their profile values
-        fit = optimize.least_squares(residuals, np.clip(theta[free], lo, hi), bounds=(lo, hi), x_scale="jac")
-        theta[free] = fit.x
-        for part, i in noise:
-            theta[i] *= float(np.sqrt(np.mean(part.residuals(part.theta(objective.named(theta))) ** 2)))
-        if not noise:
-            break
-    cov = np.zeros((objective.ndim, objective.ndim))
-    cov[np.ix_(free, free)] = _covariance(fit.jac, [objective.priors[objective.names[i]] for i in free])
-    for part, i in noise:
-        cov[i, i] = theta[i] ** 2 / (2 * part.data.y.size)
-    return theta, cov
-
-
-def _covariance(jac, prior_list) -> np.ndarray:
-    """Σ_k v_k v_kᵀ/(s_k² + 1/p_k) over the right singular vectors v_k of J: (JᵀJ)⁻¹ where the data constrain
-    a direction, bounded by the prior variance p_k along it (central 68 % half-width squared) where they
-    leave it flat or nearly so (a Gaussian-product approximation of likelihood and prior)."""
-    _, s, vt = np.linalg.svd(np.asarray(jac, float), full_matrices=True)        # vt: (n, n)
-    s = np.concatenate([s, np.zeros(vt.shape[0] - s.size)])
-    prior_sd = np.array([0.5 * float(np.diff(p.ppf([0.16, 0.84]))[0]) for p in prior_list])
-    prior_var = vt**2 @ prior_sd**2                                  # along each singular direction
-    return (vt.T / (s**2 + 1.0 / prior_var)) @ vt
-
-
 def initial_walkers(objective, nwalkers: int, theta, cov, rng=None, max_tries: int = 50) -> np.ndarray:
     """``nwalkers`` positions θ + N(0, cov) (plus a 1e-6 relative floor), redrawing any with a log-posterior
     of −inf (outside the prior support or a non-finite model); ValueError if they cannot be placed."""
     rng = np.random.default_rng(rng)
-    theta = _vector(objective, theta, "theta")
+    theta = objective.vector(theta, "theta")
     cov = np.asarray(cov, float)
     if cov.shape != (objective.ndim, objective.ndim) or not np.all(np.isfinite(cov)):
         raise ValueError(f"cov must be a finite ({objective.ndim}, {objective.ndim}) matrix, got shape {cov.shape}")
-    widths = np.array([np.diff(objective.priors[n].ppf([0.16, 0.84]))[0] for n in objective.names])
+    widths = np.array([2 * prior_half_width(objective.priors[n]) for n in objective.names])
     floor = (1e-6 * np.where(theta != 0, np.abs(theta), widths)) ** 2
     cov = 0.5 * (cov + cov.T) + np.diag(floor)
     walkers = np.empty((0, objective.ndim))
@@ -117,13 +56,6 @@ def initial_walkers(objective, nwalkers: int, theta, cov, rng=None, max_tries: i
             return walkers
     raise ValueError(f"could only place {len(walkers)} of {nwalkers} walkers inside the prior support around "
                      f"{objective.named(theta)} in {max_tries} tries; check the start and the priors")
-
-
-def _vector(objective, value, name) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if arr.shape != (objective.ndim,) or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be {objective.ndim} finite numbers for {objective.names}, got {value!r}")
-    return arr
 
 
 # ---------------------------------------------------------------- pooled log-probability
@@ -182,7 +114,7 @@ def fingerprint(objective) -> str:
     datasets' hashes, each part's model, noise model, fixed values and expressions, and the priors."""
     parts = [{"model": part.model.name, "noise": part.noise, "fixed": part._fixed,
               "expr": {n: p.expr for n, p in part.params.items() if p.expr}}
-             for part in getattr(objective, "objectives", [objective])]
+             for part in objective.parts]
     text = json.dumps({"names": objective.names, "data": [d.sha256 for d in objective.datasets], "parts": parts,
                        "priors": {n: p.describe() for n, p in objective.priors.items()}}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -207,13 +139,15 @@ def _write_meta(path: Path, objective, nwalkers, seed):
                         "nwalkers": nwalkers, "seed": -1 if seed is None else int(seed), "n_nonfinite": 0})
 
 
-def _add_nonfinite(path: Path, count: int) -> int:
-    """Add ``count`` to the chain file's tally of non-finite log-posteriors; returns the total."""
+def _finish_meta(path: Path, count: int, converged: bool) -> int:
+    """Add ``count`` to the chain file's tally of non-finite log-posteriors and record whether the chain is
+    converged (:func:`is_converged` at its last check); returns the tally."""
     import h5py
 
     with h5py.File(path, "a") as f:
         g = f["glassfit"]
         g.attrs["n_nonfinite"] = int(g.attrs["n_nonfinite"]) + count
+        g.attrs["converged"] = bool(converged)
         return int(g.attrs["n_nonfinite"])
 
 
@@ -249,7 +183,14 @@ def autocorr_time(chain) -> np.ndarray | None:
     return tau if np.all(np.isfinite(tau)) else None
 
 
-def _converged(nsteps, tau, previous) -> bool:
+def default_walkers(ndim: int) -> int:
+    """Walkers of a run when none are given: max(16, 4 ndim)."""
+    return max(16, 4 * ndim)
+
+
+def is_converged(nsteps, tau, previous) -> bool:
+    """glassfit's one definition of a converged chain: N ≥ 50 τ_max and every τ within 1 % of its value at
+    the previous check (``previous``, ``check_every`` steps earlier)."""
     if tau is None or previous is None:
         return False
     return bool(nsteps >= TAU_FACTOR * np.max(tau) and np.all(np.abs(tau - previous) < TAU_RTOL * tau))
@@ -274,7 +215,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     resume : bool
         Continue the chain in ``path`` (same objective, checked by its fingerprint).
     start : array (nwalkers, ndim), optional
-        Initial walkers; default :func:`least_squares` + :func:`initial_walkers`.
+        Initial walkers; default :func:`glassfit.optimize.map_fit` (global search) + :func:`initial_walkers`.
     processes : int
         > 1 evaluates walkers in a process pool that holds the objective once per worker.
     check_every : int
@@ -305,7 +246,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     else:
         if path.exists():
             raise ValueError(f"{path} already exists; pass resume=True to continue it or choose a new path")
-        nwalkers = max(16, 4 * ndim + (4 * ndim) % 2) if nwalkers is None else nwalkers
+        nwalkers = default_walkers(ndim) if nwalkers is None else nwalkers
         if not isinstance(nwalkers, int | np.integer) or nwalkers < 2 * ndim or nwalkers % 2:
             raise ValueError(f"nwalkers must be an even integer ≥ 2·ndim = {2 * ndim}, got {nwalkers!r}")
     backend = _BlockBackend(str(path), name="mcmc")
@@ -329,7 +270,8 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     try:
         sampler = emcee.EnsembleSampler(nwalkers, ndim, _pooled_log_prob if pool else objective.logpost, pool=pool,
                                         backend=backend, moves=moves)
-        tau, previous, converged = None, None, False
+        tau, previous = None, None
+        converged = bool(_read_meta(path).get("converged", False)) if max_steps <= done else False
         if done >= check_every:        # the τ of the previous check, so that a resumed run stops where a long one would
             previous = autocorr_time(backend.get_chain()[: done - done % check_every])
         steps = sampler.sample(state, iterations=max_steps - done, progress=progress) if max_steps > done else ()
@@ -337,7 +279,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
             if n % check_every == 0:
                 backend.flush()
                 tau = autocorr_time(backend.get_chain())
-                converged = _converged(n, tau, previous)
+                converged = is_converged(n, tau, previous)
                 previous = tau
                 if converge and converged:
                     break
@@ -349,7 +291,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     n = backend.iteration
     if tau is None and n > 0:
         tau = autocorr_time(backend.get_chain())
-    n_nonfinite = _add_nonfinite(path, counter.value + objective.n_nonfinite - serial_before)
+    n_nonfinite = _finish_meta(path, counter.value + objective.n_nonfinite - serial_before, converged)
     return RunInfo(path=path, nsteps=int(n), nwalkers=nwalkers, converged=converged, tau=tau,
                    acceptance=float(np.mean(backend.accepted / max(n, 1))), n_nonfinite=n_nonfinite,
                    elapsed=time.perf_counter() - t0)
@@ -360,7 +302,8 @@ def _start(objective, nwalkers, seed, start):
     from emcee import State
 
     if start is None:
-        theta, cov = least_squares(objective)
+        found = map_fit(objective, seed=seed)
+        theta, cov = found.theta, found.cov
         start = initial_walkers(objective, nwalkers, theta, cov, rng=seed)
     start = np.asarray(start, dtype=float)
     if start.shape != (nwalkers, objective.ndim) or not np.all(np.isfinite(start)):
@@ -368,4 +311,4 @@ def _start(objective, nwalkers, seed, start):
     return State(start, random_state=np.random.RandomState(seed).get_state())
 
 
-__all__ = ["RunInfo", "autocorr_time", "fingerprint", "initial_walkers", "least_squares", "run"]
+__all__ = ["RunInfo", "autocorr_time", "default_walkers", "fingerprint", "initial_walkers", "is_converged", "run"]

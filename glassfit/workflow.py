@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glassfit import checks, datasets, identifiability, models, optimize, priors, results, sampling
 from glassfit import compare as comparison
-from glassfit import datasets, models, priors, results, sampling
 from glassfit.loading import DataError, Dataset, check_against_model, read_table
 from glassfit.objective import Data, JointObjective, Objective
 
@@ -46,6 +46,9 @@ FAMILIES = {
     "time_heat": {"kki": models.KKITimeHeatModel, "stm": models.BlackTimeHeatModel},
 }
 METHODS = ("leastsq", "emcee")
+#: how the MAP is found before least squares reports it and before walkers start: a global search
+#: (glassfit.optimize.METHODS) or "none" (local least squares from the start values only)
+SEARCHES = optimize.METHODS
 #: emcee proposals: the affine-invariant stretch move, or a differential-evolution mixture for strongly
 #: correlated (ridge-like) posteriors
 MOVES = ("stretch", "de")
@@ -67,7 +70,8 @@ class RunSpec:
     as ln NAME (a new parameter ``ln_NAME``; NAME becomes derived) — for scales that the data fix only in
     combination, whose posterior ridges are straight in logarithms; ``ties``: NAME → lmfit expression of
     other parameters (e.g. ``{"chi_2": "chi_1"}``); ``priors``: NAME → prior text
-    (:func:`glassfit.priors.prior_from_text`); ``noise``: "known", "scaled" or "fitted".
+    (:func:`glassfit.priors.prior_from_text`); ``noise``: "known", "scaled" or "fitted"; ``search``: the
+    global search for the MAP (:data:`SEARCHES`) with ``starts`` local fits (default max(6, 2 d)).
     """
 
     sources: tuple[str, ...]
@@ -87,6 +91,8 @@ class RunSpec:
     seed: int = 0
     processes: int = 1
     moves: str = "stretch"
+    search: str = "multistart"
+    starts: int | None = None
 
     def __post_init__(self):
         if not self.sources:
@@ -95,6 +101,10 @@ class RunSpec:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         if self.moves not in MOVES:
             raise ValueError(f"moves must be one of {MOVES}, got {self.moves!r}")
+        if self.search not in SEARCHES:
+            raise ValueError(f"search must be one of {SEARCHES}, got {self.search!r}")
+        if self.starts is not None and self.starts < 1:
+            raise ValueError(f"--starts must be ≥ 1, got {self.starts}")
         families = {family for per in FAMILIES.values() for family in per}
         if self.model not in families and self.model not in models.REGISTRY:
             raise ValueError(f"unknown model {self.model!r}; use one of {sorted(families)} or a model of "
@@ -249,8 +259,7 @@ def load_spec(run_dir) -> tuple[RunSpec, str | None]:
     try:
         doc = json.loads(path.read_text())
         spec = doc["spec"]
-        spec = RunSpec(**{**spec, "sources": tuple(spec["sources"]), "free": tuple(spec["free"]),
-                          "fixed": tuple(spec["fixed"])})
+        spec = RunSpec(**{**spec, **{k: tuple(spec[k]) for k in ("sources", "free", "fixed", "log") if k in spec}})
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{run_dir} is not a glassfit run directory (run.json: {exc})") from None
     return spec, doc.get("command")
@@ -264,22 +273,66 @@ def _title(dataset: Dataset, model) -> str:
     return f"{dataset.label}: {type(model).__name__}"
 
 
-def _leastsq_summary(problem: Problem) -> dict:
+def find_map(problem: Problem, spec: RunSpec, use_priors: bool = True) -> optimize.MapResult:
+    """The MAP of the problem by ``spec.search`` (:data:`SEARCHES`), seeded by ``spec.seed``."""
+    return optimize.map_fit(problem.objective, method=spec.search, starts=spec.starts, seed=spec.seed,
+                            use_priors=use_priors)
+
+
+NOISE_TEXT = {
+    "known": "σ as given in the data (noise model `known`): errors are not rescaled by χ²_ν",
+    "scaled": "σ scaled by a fitted factor per dataset (noise model `scaled`)",
+    "fitted": "a fitted relative σ per dataset (noise model `fitted`)",
+}
+
+
+def _search_doc(found: optimize.MapResult, objective, limit: int = 8) -> dict:
+    return {"method": found.method, "n_evaluations": found.n_evaluations, "seconds": found.elapsed,
+            "optima": [{"chisqr": o.chisqr, "prior_penalty": o.prior_penalty, "hits": o.hits,
+                        "theta": dict(zip(objective.names, o.theta.tolist(), strict=True))}
+                       for o in found.optima[:limit]],
+            "n_optima": len(found.optima)}
+
+
+def _diagnostics(problem: Problem, theta, cov=None, draws=None) -> dict:
+    """Identifiability, derived quantities, validity warnings and data flags at θ (JSON-able)."""
     objective = problem.objective
-    theta, cov = sampling.least_squares(objective)
+    directions = identifiability.singular_directions(objective, theta)
+    flags = [f"{d.id}: {line}" if len(problem.datasets) > 1 else line
+             for d in problem.datasets for line in checks.data_flags(d.observable, d.x, d.y)]
+    return {"directions": [{"s": d.s, "combination": d.text(), "components": d.components} for d in directions],
+            "constraints": identifiability.constraint_table(objective, theta, cov=cov, draws=draws),
+            "derived": identifiability.derived_quantities(objective, theta, cov=cov, draws=draws),
+            "warnings": identifiability.warnings_at(objective, theta),
+            "flags": flags}
+
+
+def _statistics(problem: Problem, theta) -> dict:
+    objective = problem.objective
     chisqr = float(np.sum(objective.residuals(theta) ** 2))
     n = int(sum(d.n for d in problem.datasets))
-    k = objective.ndim
+    stats = comparison.FitStatistics(chisqr, n, objective.ndim)
+    return {"chisqr": chisqr, "ndata": n, "nvarys": objective.ndim, "redchi": chisqr / max(n - objective.ndim, 1),
+            "aic": stats.aic, "bic": stats.bic}
+
+
+def _leastsq_summary(problem: Problem, spec: RunSpec) -> dict:
+    objective = problem.objective
+    found = find_map(problem, spec)
+    theta, cov = found.theta, found.cov
     units = objective.units()
     errors = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    return {"method": "leastsq", "theta": theta.tolist(),
-            "parameters": [{"name": name, "unit": units[name], "value": float(v), "stderr": float(e)}
-                           for name, v, e in zip(objective.names, theta, errors, strict=True)],
-            "chisqr": chisqr, "ndata": n, "nvarys": k, "redchi": chisqr / max(n - k, 1),
-            "aic": chisqr + 2 * k, "bic": chisqr + k * math.log(n),
-            "priors": {name: p.describe() for name, p in objective.priors.items()},
-            "datasets": [{"name": d.id, "points": d.n, "sha256": d.sha256, "nature": d.nature}
-                         for d in problem.datasets]}
+    summary = {"method": "leastsq", "theta": theta.tolist(),
+               "parameters": [{"name": name, "unit": units[name], "value": float(v), "stderr": float(e)}
+                              for name, v, e in zip(objective.names, theta, errors, strict=True)],
+               **_statistics(problem, theta), "prior_penalty": found.best.prior_penalty,
+               "noise": spec.noise, "errors": "Laplace approximation at the MAP; " + NOISE_TEXT[spec.noise],
+               "search": _search_doc(found, objective),
+               "priors": {name: p.describe() for name, p in objective.priors.items()},
+               "datasets": [{"name": d.id, "points": d.n, "sha256": d.sha256, "nature": d.nature}
+                            for d in problem.datasets]}
+    summary.update(_diagnostics(problem, theta, cov=cov))
+    return summary
 
 
 @dataclass(frozen=True)
@@ -311,35 +364,48 @@ def fit(spec: RunSpec, out="glassfit-run", *, resume: bool = False, quiet: bool 
     _save_spec(spec, out, command, chain)
     info = None
     if spec.method == "leastsq":
-        summary = _leastsq_summary(problem)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        summary = _clean(_leastsq_summary(problem, spec))
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
     else:
+        search, start = _previous_search(out) if resume else None, None
+        if search is None:
+            found = find_map(problem, spec)
+            search = _search_doc(found, problem.objective)
+            nwalkers = spec.walkers or sampling.default_walkers(problem.objective.ndim)
+            start = sampling.initial_walkers(problem.objective, nwalkers, found.theta, found.cov, rng=spec.seed)
         info = sampling.run(problem.objective, chain, max_steps=spec.steps, nwalkers=spec.walkers, seed=spec.seed,
                             resume=resume, processes=spec.processes, converge=spec.until_converged,
-                            progress=not quiet, moves=_moves(spec.moves))
-        summary = _posterior_summary(problem, out, chain)
+                            progress=not quiet, moves=_moves(spec.moves), start=start)
+        summary = _posterior_summary(problem, spec, out, chain, search)
     files = _figures(problem, out, summary)
     files.append(_write_report(problem, spec, out, summary, command))
     return FitRun(out, [out / "run.json", out / "summary.json", *([chain] if info else []), *files], problem,
                   summary, info)
 
 
-def _posterior_summary(problem: Problem, out: Path, chain: Path) -> dict:
+def _previous_search(out: Path) -> dict | None:
+    """The global-search record of a run being resumed (its walkers started there)."""
+    try:
+        return json.loads((out / "summary.json").read_text()).get("search")
+    except (OSError, ValueError):
+        return None
+
+
+def _posterior_summary(problem: Problem, spec: RunSpec, out: Path, chain: Path, search: dict | None) -> dict:
+    objective = problem.objective
     posterior = results.Posterior.load(chain)
-    derived = results.derived(posterior, problem.objective)
-    summary = results.summarize(posterior, problem.objective, derived_values=derived)
-    results.save_summary(summary, problem.objective, out / "summary.json", posterior)
+    derived = results.derived(posterior, objective)
+    summary = results.summarize(posterior, objective, derived_values=derived)
+    results.save_summary(summary, objective, out / "summary.json", posterior)
     doc = results.load_summary(out / "summary.json")
-    doc["method"] = "emcee"
-    doc["converged"] = _converged(doc)
-    (out / "summary.json").write_text(json.dumps(doc, indent=2))
+    theta = posterior.map()
+    doc.update({"method": "emcee", "noise": spec.noise,
+                "errors": "posterior 16/84 % quantiles; " + NOISE_TEXT[spec.noise],
+                "search": search, **_statistics(problem, theta)})
+    doc.update(_diagnostics(problem, theta, draws=posterior.samples(max_draws=max(200, posterior.nwalkers))))
+    doc = _clean(doc)
+    (out / "summary.json").write_text(json.dumps(doc, indent=2, allow_nan=False))
     return doc
-
-
-def _converged(doc) -> bool:
-    rows = [r for r in doc["parameters"] if r["tau"] is not None and np.isfinite(r["tau"])]
-    free = [r for r in doc["parameters"] if r["name"] in doc["priors"]]
-    return bool(rows and len(rows) == len(free) and min(r["n_over_tau"] for r in rows) >= sampling.TAU_FACTOR)
 
 
 def _figures(problem: Problem, out: Path, summary: dict) -> list[Path]:
@@ -394,18 +460,25 @@ def _write_report(problem: Problem, spec: RunSpec, out: Path, summary: dict, com
                      _number(r["n_over_tau"], ".0f"), _number(r["ess"], ".0f"), _number(r["rhat"], ".3f"), prior]
             lines.append(f"| {r['name']} | " + " | ".join(cells) + " |")
         chain = summary["chain"]
-        lines += ["", "## Convergence", "",
+        lines += ["", f"Errors: {summary.get('errors', '')}. χ² at the MAP sample = {summary['chisqr']:.4g} for "
+                  f"{summary['ndata']} points and {summary['nvarys']} free parameters "
+                  f"(χ²_ν = {summary['redchi']:.3g}).",
+                  "", "## Convergence", "",
                   f"- {chain['nwalkers']} walkers × {chain['nsteps']} steps, burn-in {chain['burn_in']} discarded; "
                   f"acceptance {chain['acceptance']:.2f}; non-finite log-posteriors {chain['n_nonfinite']}",
-                  f"- converged (N ≥ {sampling.TAU_FACTOR:.0f} τ for every parameter): "
-                  f"**{'yes' if summary['converged'] else 'NO — run longer (--resume --steps N)'}**"]
+                  f"- converged (N ≥ {sampling.TAU_FACTOR:.0f} τ_max and τ stable to {sampling.TAU_RTOL:.0%} at the "
+                  "sampler's last check): **"
+                  f"{'yes' if chain['converged'] else 'NO — run longer (--resume --steps N)'}**"]
     else:
-        lines += ["| parameter | value ± stderr | unit |", "|---|---|---|"]
+        lines += ["| parameter | MAP ± 1σ | unit | prior |", "|---|---|---|---|"]
         for r in summary["parameters"]:
-            lines.append(f"| {r['name']} | {r['value']:.5g} ± {r['stderr']:.2g} | {r['unit']} |")
+            lines.append(f"| {r['name']} | {r['value']:.5g} ± {r['stderr']:.2g} | {r['unit']} | "
+                         f"{_prior_text(summary['priors'][r['name']])} |")
         lines += ["", f"χ² = {summary['chisqr']:.4g} for {summary['ndata']} points and {summary['nvarys']} free "
                   f"parameters (χ²_ν = {summary['redchi']:.3g}); AIC = {summary['aic']:.4g}, "
-                  f"BIC = {summary['bic']:.4g}. Least squares within the prior support; errors from (JᵀJ)⁻¹."]
+                  f"BIC = {summary['bic']:.4g}; prior part −2 ln[p(θ)/p(mode)] = {summary['prior_penalty']:.3g}.",
+                  f"Errors: {summary['errors']}."]
+    lines += _diagnostics_lines(summary)
     lines += ["", "## Data", ""]
     for d in problem.datasets:
         ranges = ", ".join(f"{k} {v.min():.3g}–{v.max():.3g}" for k, v in d.x.items())
@@ -422,6 +495,59 @@ def _write_report(problem: Problem, spec: RunSpec, out: Path, summary: dict, com
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _diagnostics_lines(summary: dict) -> list[str]:
+    """Report sections: warnings, the global search, what the data constrain, derived quantities."""
+    lines = []
+    notes = summary.get("flags", []) + summary.get("warnings", [])
+    if notes:
+        lines += ["", "## Warnings", "", *[f"- ⚠ {note}" for note in notes]]
+    search = summary.get("search")
+    if search:
+        names = list(search["optima"][0]["theta"]) if search["optima"] else []
+        lines += ["", "## Global search", "",
+                  f"`{search['method']}`: {search['n_evaluations']} evaluations in {search['seconds']:.1f} s; "
+                  f"{search['n_optima']} distinct local optima (best first; walkers start at the first):", "",
+                  "| χ² | prior part | starts | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
+        for o in search["optima"]:
+            lines.append(f"| {o['chisqr']:.4g} | {o['prior_penalty']:.3g} | {o['hits']} | "
+                         + " | ".join(f"{o['theta'][n]:.4g}" for n in names) + " |")
+    if summary.get("constraints"):
+        lines += ["", "## What the data constrain", "",
+                  "Posterior/prior 68 % half-width ratio per parameter (< 0.5: set by the data; ≥ 0.9: set by the "
+                  "prior):",
+                  "", "| parameter | in | posterior | prior | ratio | set by |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['name']} | {r['coordinate']} | {_number(r['posterior_width'], '.3g')} | "
+                  f"{_number(r['prior_width'], '.3g')} | {_number(r['ratio'], '.2f')} | **{r['set_by']}** |"
+                  for r in summary["constraints"]]
+        lines += ["", "Singular directions of the data Jacobian at the MAP (ln X for positive parameters spanning "
+                  "decades); the data fix each combination to ±1/s:", "",
+                  "| s | 1/s | combination |", "|---|---|---|"]
+        lines += [f"| {d['s']:.3g} | {_number(1 / d['s'] if d['s'] > 0 else math.inf, '.3g')} | {d['combination']} |"
+                  for d in summary["directions"]]
+    if summary.get("derived"):
+        lines += ["", "## Constrained combinations", "", "| quantity | value | unit | meaning |", "|---|---|---|---|"]
+        for r in summary["derived"]:
+            if r.get("error") is not None:
+                value = f"{r['value']:.4g} ± {r['error']:.2g}"
+            elif r.get("q16") is not None:
+                value = _format(r["value"], r["q16"], r["q84"])
+            else:
+                value = _number(r["value"], ".4g")
+            lines.append(f"| {r['name']} | {value} | {r['unit']} | {r['description']} |")
+    return lines
+
+
+def _clean(obj):
+    """``obj`` with every non-finite float replaced by None (strict JSON)."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
 
 
 def _number(value, fmt) -> str:
@@ -501,7 +627,8 @@ def compare(spec: RunSpec, families=("kki", "stm"), out=None, quiet: bool = True
     fits, loglik, runs = {}, {}, {}
     for family in families:
         problem = build(dataclasses.replace(spec, model=family, method="leastsq"))
-        s = _leastsq_summary(problem)
+        found = find_map(problem, spec, use_priors=False)
+        s = _statistics(problem, found.theta)
         fits[family] = comparison.FitStatistics(s["chisqr"], s["ndata"], s["nvarys"])
         if loo:
             target = Path(out or "glassfit-compare") / family
@@ -547,7 +674,7 @@ def demo(out="glassfit-demo", quiet: bool = False, steps_scale: float = 1.0) -> 
             index.append(f"| {name} | {', '.join(spec.sources)} | {spec.model} | skipped: {exc} |")
             continue
         say(f"{name}: {target}/report.md ({time.perf_counter() - t0:.0f} s)")
-        state = "converged" if run.summary.get("converged") else "NOT converged (see its report)"
+        state = "converged" if run.summary["chain"]["converged"] else "NOT converged (see its report)"
         labels = ", ".join(d.label for d in run.problem.datasets)
         index.append(f"| [{name}]({name}/report.md) | {labels} | {spec.model} | {state} |")
     rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",))).criteria

@@ -121,3 +121,18 @@ def test_coupling_density_matches_exact_matrix_elements():
 def test_bad_input(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_deep_barrier_fraction():
+    from glassfit.density import A_B_TABLE_MAX, deep_barrier_fraction
+
+    scales = PotentialScales(22.6 * 1.380649e-23, 0.0442, 0.2102)
+    dist = KKIDistribution(3.0, 3.0, 1e27)                        # broad h, g: deep wells matter
+    u = 1.380649e-23 * np.array([0.05, 0.3, 1.0])
+    share = deep_barrier_fraction(u, scales, dist)
+    # the same share from the density with a barrier cutoff at the table edge, a separate quadrature branch
+    cut = sum(tls_density(u, scales, dist, barrier_max=A_B_TABLE_MAX))
+    np.testing.assert_allclose(share, 1.0 - cut / sum(tls_density(u, scales, dist)), rtol=1e-12)
+    np.testing.assert_allclose(share, [0.05456, 0.04605, 0.03996], atol=1e-5)
+    np.testing.assert_array_equal(deep_barrier_fraction(u, scales, dist, barrier=3.0), 1.0)
+    np.testing.assert_array_equal(deep_barrier_fraction(u, scales, dist, barrier=400.0), 0.0)

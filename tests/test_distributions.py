@@ -107,3 +107,58 @@ def test_abs_xi_seagull_gives_a_density_linear_in_u():
         abs_xi = SeagullDistribution(1.0, "abs_xi")
     assert np.all((log_slope(abs_xi) > 1.05) & (log_slope(abs_xi) < 1.15))
     assert np.all(np.abs(log_slope(SeagullDistribution(1.0))) < 0.15)
+
+
+def _sample_kki(dist, n, rng):
+    """η, ξ drawn from h and g: h is a normal (p = 2, σ = η_c/√2) or Laplace (p = 1, scale η_c) about 1; g is a
+    normal (curve1, σ = ξ_c/√2) or, for curve2 = ½ e^(−s²)/√π + ½ (2s²/√π) e^(−s²), half of it the signed norm
+    of a 3-D normal of variance ½ per axis."""
+    eta = 1.0 + (dist.eta_c / np.sqrt(2.0) * rng.standard_normal(n) if dist.p == 2 else rng.laplace(0.0, dist.eta_c, n))
+    s = rng.standard_normal(n) / np.sqrt(2.0)
+    if dist.g_shape == "curve2":
+        radial = np.linalg.norm(rng.standard_normal((n, 3)), axis=1) / np.sqrt(2.0) * rng.choice([-1.0, 1.0], n)
+        s = np.where(rng.random(n) < 0.5, s, radial)
+    return eta, dist.xi_c * s
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("g_shape", ["curve1", "curve2"])
+@pytest.mark.parametrize("shape", [(0.8, 1.2), (1.5, 1.7), (0.3, 0.75)])
+def test_double_well_fraction_matches_monte_carlo(p, g_shape, shape, rng):
+    from glassfit.potential import SINGLE_WELL, classify
+
+    eta_L, xi_L = 0.0442, 0.2102
+    dist = KKIDistribution(*shape, 1.0, p=p, g_shape=g_shape)
+    eta, xi = _sample_kki(dist, 400_000, rng)
+    mc = np.mean(classify(eta / eta_L, xi / xi_L) != SINGLE_WELL)
+    frac = dist.double_well_fraction(eta_L, xi_L)
+    assert abs(frac - mc) < 4.0 * np.sqrt(max(mc * (1 - mc), 1e-6) / eta.size)
+
+
+def test_double_well_fraction_limits_and_quadrature():
+    # ξ_c → 0: η0 → 0, so the fraction is H(0) = ½ erfc(1/η_c) (p = 2) or ½ e^(−1/η_c) (p = 1)
+    from scipy.special import erfc
+
+    assert KKIDistribution(1.5, 1e-6, 1.0).double_well_fraction(0.0442, 0.2102) == pytest.approx(
+        0.5 * erfc(1 / 1.5), rel=1e-9)
+    assert KKIDistribution(0.5, 1e-6, 1.0, p=1).double_well_fraction(0.0442, 0.2102) == pytest.approx(
+        0.5 * np.exp(-2.0), rel=1e-9)
+    # a narrow h (η_c = 0.05) makes H a step at η0 = 1: against adaptive quadrature, split there
+    for p in (1, 2):
+        dist = KKIDistribution(0.05, 1.7, 1.0, p=p)
+        scale = 9 / 32 * 0.0442 / 0.2102**2
+        kink = np.sqrt(1 / scale)
+
+        def f(xi, dist=dist, scale=scale):
+            return dist.g(xi) * dist.h_cdf(scale * xi * xi)
+
+        ref = 2 * (quad(f, 0, kink, epsabs=1e-15, limit=400)[0] + quad(f, kink, np.inf, epsabs=1e-15, limit=400)[0])
+        assert dist.double_well_fraction(0.0442, 0.2102) == pytest.approx(ref, abs=1e-11)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_h_cdf_is_the_integral_of_h(p):
+    dist = KKIDistribution(0.7, 0.5, 1.0, p=p)
+    for eta in (-0.5, 0.9, 1.0, 1.3, 3.0):
+        pieces = [(-40.0, min(eta, 1.0))] + ([(1.0, eta)] if eta > 1 else [])     # h has a kink at 1 for p = 1
+        assert dist.h_cdf(eta) == pytest.approx(sum(quad(dist.h, a, b, epsabs=1e-14)[0] for a, b in pieces), abs=1e-12)

@@ -136,3 +136,218 @@ def test_attenuation_output_units():
     np.testing.assert_allclose(q.eval(params, f=f, T=temps), l_inv * 5800.0 / (2 * np.pi * f), rtol=1e-12)
     with pytest.raises(ValueError, match="branch"):
         STMAttenuationModel(branch="x")
+
+
+# --- c(T) at the measurement time -------------------------------------------------------------------------------
+
+def _values(model, **changes):
+    return {k: p.value for k, p in model.make_params().items() if k != "N"} | changes
+
+
+@pytest.mark.parametrize("window", ["step", "exponential"])
+def test_stm_heat_capacity_at_t_exp_is_black(window):
+    from glassfit.models import BlackTimeHeatModel
+
+    model = STMHeatCapacityModel(t_exp=3.0, window=window)
+    black = BlackTimeHeatModel(window=window)
+    values = _values(model, P0=0.7, gamma_l=1.2)
+    np.testing.assert_array_equal(model.eval(T=T, **values), black.eval(T=T, t=np.full(T.shape, 3.0), **values))
+    extra = {s.name: s.vary for s in model.parameter_table if s.name not in {"P0", "v_l", "v_t", "rho"}}
+    assert extra == {"gamma_l": False, "gamma_t": False}
+
+
+def test_stm_heat_capacity_at_t_exp_follows_blacks_asymptote():
+    # c(t) → (π²/12) P̄ k² T ln(4t/τ_min(E*)) to < 1e-4 for ln(t K_τ (kT)³) ≥ 5 (physics.md §7.1, §9 item 19)
+    from glassfit.observables import scattering, timeheat
+
+    model = STMHeatCapacityModel(t_exp=1.0, output="J/(m3 K)", phonons="free")
+    c = model.eval(T=T, **_values(model, c3=0.0))
+    k_tau = scattering.relaxation_constant(constants.eV, 0.65 * constants.eV, 2200.0, 5800.0, 3750.0)
+    np.testing.assert_allclose(c, timeheat.black_asymptote(T, 1.0, 1e45, k_tau), rtol=1e-4)
+
+
+def test_kki_heat_capacity_at_t_exp_is_the_time_heat_model():
+    from glassfit.models import KKITimeHeatModel
+
+    model = KKIHeatCapacityModel(t_exp=1.0)
+    values = _values(model, eta_c=0.8, xi_c=1.2)
+    np.testing.assert_array_equal(model.eval(T=T, **values),
+                                  KKITimeHeatModel().eval(T=T, t=np.full(T.shape, 1.0), **values))
+    assert {s.name for s in model.parameter_table if not s.vary} >= {"chi_1", "chi_2", "chi_t_ratio", "rho"}
+    again = pickle.loads(pickle.dumps(model))
+    assert again.t_exp == 1.0 and again.param_names == model.param_names
+    np.testing.assert_array_equal(again.eval(T=T, **values), model.eval(T=T, **values))
+
+
+def test_kki_heat_capacity_at_long_t_exp_is_the_equilibrium():
+    # every TLS in the tables relaxes by t = 1e200 s; the rest (A_b > 40) is 3e-10 of n at the defaults
+    long = KKIHeatCapacityModel(t_exp=1e200)
+    equilibrium = KKIHeatCapacityModel()
+    values = _values(long)
+    np.testing.assert_allclose(long.eval(T=T, **values),
+                               equilibrium.eval(T=T, **{k: values[k] for k in equilibrium.param_names}), rtol=1e-9)
+
+
+def test_t_exp_options_are_checked_and_guess_works():
+    with pytest.raises(ValueError, match="t_exp"):
+        STMHeatCapacityModel(t_exp=-1.0)
+    with pytest.raises(ValueError, match="window"):
+        KKIHeatCapacityModel(t_exp=1.0, window="box")
+    with pytest.raises(ValueError, match="two-level"):
+        KKIHeatCapacityModel(t_exp=1.0, multilevel=True)
+    model = STMHeatCapacityModel(t_exp=10.0, output="J/(m3 K)", phonons="free")
+    data = model.eval(T=T, **_values(model, P0=2.0, c3=5.0))
+    guess = model.guess(data, T=T)
+    assert (guess["P0"].value, guess["c3"].value) == (pytest.approx(2.0, rel=1e-9), pytest.approx(5.0, rel=1e-9))
+
+
+# --- bounds ------------------------------------------------------------------------------------------------------
+
+def test_kki_bounds_keep_double_wells_a_minority():
+    from glassfit.distributions import KKIDistribution
+
+    model = KKIHeatCapacityModel()
+    (eta_lo, eta_hi), (xi_lo, xi_hi) = model.spec("eta_c").bounds, model.spec("xi_c").bounds
+    assert (eta_hi, xi_hi, model.spec("log10_N").bounds[1]) == (1.5, 1.7, 29.0)
+    corner = KKIDistribution(eta_hi, xi_hi, 1.0).double_well_fraction(0.0442, 0.2102)
+    assert corner == pytest.approx(0.29533, abs=1e-5) and "29.5 %" in model.spec("eta_c").description
+    for eta_c, xi_c in ((0.3, 0.75), (0.8, 1.2)):
+        assert eta_lo < eta_c < 0.6 * eta_hi and xi_lo < xi_c < 0.75 * xi_hi
+
+
+@pytest.mark.parametrize("name", sorted(n for n in REGISTRY if n.startswith("kki")))
+def test_kki_models_evaluate_at_the_bound_corner(name):
+    model = REGISTRY[name]()
+    values = _values(model, eta_c=1.5, xi_c=1.7, log10_N=29.0)
+    y = model.eval(**independent(model), **values)
+    assert np.all(np.isfinite(y)) and (name.endswith("velocity") or np.all(y > 0))
+
+
+# --- derived quantities and validity warnings ------------------------------------------------------------------
+
+UNITS = {"n_amplitude": "J^-1 m^-3", "n_slope": "1", "double_well_fraction": "1", "C_eff": "1", "mu": "1",
+         "kappa_T2": "W m^-1 K^-3", "C_v_l": "m s^-1", "C_l": "1"}
+EXPECTED = {"stm_heat_capacity": set(), "black_time_heat": set(), "stm_conductivity": {"kappa_T2", "C_v_l"},
+            "stm_attenuation": {"C_l"}, "stm_velocity": {"C_l"},
+            "kki_heat_capacity": {"n_amplitude", "n_slope", "double_well_fraction"}}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_model_reports_derived_quantities_and_warnings(name):
+    model = REGISTRY[name]()
+    values, x = _values(model), independent(model)
+    derived = model.derived_quantities(values, x)
+    assert set(derived) == EXPECTED.get(name, {"C_eff", "mu", "double_well_fraction"})
+    for key, (value, unit, description) in derived.items():
+        assert np.isfinite(value) and unit == UNITS[key] and description
+    warnings = model.validity_warnings(values, x)
+    # T = 0.05–1 K: only 1 K exceeds w/25 = 0.904 K
+    expected = [] if name.startswith("stm") or name.startswith("black") else [
+        "kT > w/25 at 1 of 25 points (T up to 1 K; the two-level description needs kT ≲ w/25 = 0.904 K)"]
+    assert warnings == expected
+
+
+def test_stm_conductivity_derived_quantities_are_the_closed_form():
+    from scipy import constants as sc
+
+    from glassfit.models import STMConductivityModel
+
+    model = STMConductivityModel()
+    values = _values(model, C=2.0, v_l=5000.0, v_t=3000.0)
+    derived = model.derived_quantities(values, {"T": T})
+    # physics.md §9 item 15: κ/T² = k³/(6πħ²) Σ_α 1/(C_α v_α), the transverse branch twice
+    expected = sc.k**3 / (6 * np.pi * sc.hbar**2) * (1 / (2e-4 * 5000.0) + 2 / (2e-4 * 3000.0))
+    assert derived["kappa_T2"][0] == pytest.approx(expected, rel=1e-12)
+    assert derived["C_v_l"][0] == pytest.approx(2e-4 * 5000.0, rel=1e-15)
+    # and the model's κ(1 K) with a negligible Rayleigh term (< 1e-8)
+    kappa = model.eval(T=np.array([1.0]), **(values | {"log10_A_R": -50.0}))[0]
+    assert kappa == pytest.approx(derived["kappa_T2"][0], rel=1e-7)
+
+
+@pytest.mark.parametrize("branch", ["l", "t"])
+def test_stm_acoustic_strength(branch):
+    from glassfit.models import STMAttenuationModel
+
+    model = STMAttenuationModel(branch=branch)
+    values = _values(model, P0=0.86, gamma_l=1.0, gamma_t=0.65)
+    gamma, v = {"l": (1.0, 5800.0), "t": (0.65, 3750.0)}[branch]
+    value, unit, _ = model.derived_quantities(values, {"f": T, "T": T})[f"C_{branch}"]
+    assert value == pytest.approx(0.86e45 * (gamma * constants.eV) ** 2 / (2200.0 * v**2), rel=1e-13) and unit == "1"
+
+
+@pytest.mark.parametrize("shape", [(0.5, 0.5), (0.8, 1.2)])
+def test_kki_coupling_strength_and_slope(shape):
+    from glassfit.density import coupling_density
+    from glassfit.models import KKIConductivityModel, kki_material, log_slope
+    from glassfit.observables.conductivity import kki_coupling
+    from glassfit.potential import PotentialScales
+
+    model = KKIConductivityModel()
+    values = _values(model, eta_c=shape[0], xi_c=shape[1], chi_1=1.3, chi_2=0.8)
+    derived = model.derived_quantities(values, {"T": T})
+    t_ref = np.exp(np.mean(np.log(T)))
+    scales, dist = kki_material(values)
+    in_y = PotentialScales(scales.w, scales.eta_L, scales.xi_L, length=1.0)
+
+    def coupling(E):       # Σ_j χ_j² X_j(E) from the exact quadrature at E (no interpolation)
+        x1, x2 = coupling_density(np.atleast_1d(E), in_y, dist)
+        return (1.3 * constants.eV) ** 2 * x1 + (0.8 * constants.eV) ** 2 * x2
+
+    E = 3 * constants.k_B * t_ref
+    assert derived["C_eff"][0] == pytest.approx(coupling(E)[0] / (2200.0 * 5800.0**2), rel=2e-6)
+    exact_slope = np.log(coupling(E * np.exp(0.05))[0] / coupling(E * np.exp(-0.05))[0]) / 0.1
+    assert derived["mu"][0] == pytest.approx(exact_slope, abs=2e-5)
+    # the spline's slope by a centred difference ten times wider
+    spline = kki_coupling(scales, dist, 1.3 * constants.eV, 0.8 * constants.eV)
+    assert derived["mu"][0] == pytest.approx(log_slope(spline, E, 1e-2), abs=1e-4)
+    # at 3 k T_ref = 0.1 w the strength is the model's C^KKI_l (physics.md §5.2)
+    at = model.derived_quantities(values, {"T": np.array([0.1 * 22.6 / 3])})["C_eff"][0]
+    assert at == pytest.approx(model.strength("l", values), rel=1e-12)
+    assert derived["double_well_fraction"][0] == dist.double_well_fraction(0.0442, 0.2102)
+
+
+@pytest.mark.parametrize("shape", [(0.5, 0.5), (0.8, 1.2)])
+def test_kki_heat_capacity_density_amplitude_and_slope(shape):
+    from glassfit.density import tls_density
+    from glassfit.models import kki_material, log_slope
+    from glassfit.observables.heat import kki_tls_density_spline
+
+    model = KKIHeatCapacityModel()
+    values = _values(model, eta_c=shape[0], xi_c=shape[1])
+    derived = model.derived_quantities(values, {"T": T})
+    u = constants.k_B * np.exp(np.mean(np.log(T)))
+    scales, dist = kki_material(values)
+
+    def n(u):
+        return sum(tls_density(np.atleast_1d(u), scales, dist))[0]
+
+    assert derived["n_amplitude"][0] == pytest.approx(n(u), rel=2e-6)
+    assert derived["n_slope"][0] == pytest.approx(np.log(n(u * np.exp(0.05)) / n(u * np.exp(-0.05))) / 0.1, abs=1e-5)
+    assert derived["n_slope"][0] == pytest.approx(log_slope(kki_tls_density_spline(scales, dist), u, 1e-2), abs=1e-4)
+
+
+def test_kki_validity_warnings():
+    temps = np.geomspace(0.1, 2.0, 12)                      # 3 points above w/25 = 0.904 K
+    model = KKIHeatCapacityModel()
+    values = _values(model)
+    assert model.validity_warnings(values, {"T": temps}) == [
+        "kT > w/25 at 3 of 12 points (T up to 2 K; the two-level description needs kT ≲ w/25 = 0.904 K)"]
+    multi = KKIHeatCapacityModel(multilevel=True)
+    assert multi.validity_warnings(values, {"T": temps}) == []
+    assert multi.validity_warnings(values, {"T": np.geomspace(0.1, 40.0, 12)}) == [
+        "kT > w at 2 of 12 points (T up to 40 K; the multilevel sum needs kT ≲ w = 22.6 K)"]
+    # broad h and g (outside the bounds): 4–5 % of the TLS at kT lie beyond A_b = 40
+    broad = values | {"eta_c": 3.0, "xi_c": 3.0}
+    deep = model.validity_warnings(broad, {"T": np.array([0.05, 0.3])})
+    assert deep == ["more than 1% of the TLS of energy kT lie beyond the doublet tables (A_b > 40, J < 1e-50 w) at "
+                    "2 of 2 points (up to 5.5%): they count in the equilibrium c but never relax in a measurement; "
+                    "set t_exp"]
+    assert KKIHeatCapacityModel(t_exp=1.0).validity_warnings(broad | {"chi_1": 1.0}, {"T": np.array([0.05])}) == []
+
+
+def test_describe_lists_every_row_of_every_model():
+    from glassfit.models import describe
+
+    for name, cls in REGISTRY.items():
+        text = describe(name)
+        assert all(f"\n{spec.name:13}" in text for spec in cls().parameter_table)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from inference_toys import STM_TRUTH, line_objective, stm_objective
 
-from glassfit import sampling
+from glassfit import optimize, sampling
 from glassfit.objective import Data, Objective
 
 TESTS = Path(__file__).parent
@@ -24,7 +24,7 @@ def chain(path):
 
 def test_least_squares_start_and_noise_profile():
     obj = stm_objective(seed=0, noise="scaled")
-    theta, cov = sampling.least_squares(obj)
+    theta, cov = optimize.least_squares(obj)
     sd = np.sqrt(np.diag(cov))
     for i, name in enumerate(["P0", "c3"]):
         assert abs(theta[i] - STM_TRUTH[name]) < 4 * sd[i]
@@ -68,7 +68,7 @@ def test_resume_continues_to_the_total_bit_for_bit(tmp_path, moves):
 KILLED_RUN = """
 import os, signal, sys
 from inference_toys import stm_objective
-from glassfit import sampling
+from glassfit import optimize, sampling
 
 obj = stm_objective()
 calls = 0
@@ -150,10 +150,10 @@ def test_bad_inputs(tmp_path):
         run(obj, tmp_path / "none.h5", max_steps=5, resume=True)
     with pytest.raises(ValueError, match=r"start must be a finite \(16, 2\) array"):
         run(obj, tmp_path / "b.h5", max_steps=5, start=np.ones((16, 3)))
-    with pytest.raises(ValueError, match="theta0 must be 2 finite numbers"):
-        sampling.least_squares(obj, [1.0])
+    with pytest.raises(ValueError, match="the start θ must be 2 finite numbers"):
+        optimize.least_squares(obj, [1.0])
     with pytest.raises(ValueError, match="log-posterior of -inf"):
-        sampling.least_squares(obj, [1e6, 1.0])
+        optimize.least_squares(obj, [1e6, 1.0])
     run(obj, tmp_path / "c.h5", max_steps=5, converge=False)
     with pytest.raises(ValueError, match="already exists; pass resume=True"):
         run(obj, tmp_path / "c.h5", max_steps=5)
@@ -171,8 +171,8 @@ def test_least_squares_gives_flat_directions_the_prior_width():
     import lmfit
 
     from glassfit.objective import Data, Objective
+    from glassfit.optimize import least_squares
     from glassfit.priors import Uniform
-    from glassfit.sampling import least_squares
 
     model = lmfit.Model(lambda x, a, b: a * b * x)
     params = model.make_params(a=2.0, b=3.0)

@@ -1,0 +1,182 @@
+"""What the data constrain: singular directions of the Jacobian at the MAP, data- versus prior-set parameters,
+and the models' constrained combinations with uncertainties.
+
+* :func:`singular_directions` — the SVD of ∂r_i/∂θ_k (r the normalised data residuals) at θ, in ln θ_k for
+  positive parameters spanning more than a decade (so that a direction reads as a power law, e.g.
+  N χ² = const) and in θ_k otherwise.  A singular value s means the data fix that combination to ±1/s.
+* :func:`constraint_table` — per parameter the ratio of its posterior to its prior 68 % half-width:
+  < 0.5 the data set it, 0.5–0.9 data and prior together, ≥ 0.9 the prior.
+* :func:`derived_quantities` — each part's ``model.derived_quantities(values, x)`` (name → (value, unit,
+  description)) with an uncertainty: by the delta method from the covariance, or over posterior draws.
+
+This module never imports physics: the combinations come from the models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from glassfit.optimize import prior_half_width
+
+#: posterior/prior width ratios separating "data", "data + prior" and "prior"
+RATIO_DATA, RATIO_PRIOR = 0.5, 0.9
+
+
+@runtime_checkable
+class ReportingModel(Protocol):
+    """What a model offers the reports (glassfit's models do; any other lmfit model simply reports nothing)."""
+
+    def derived_quantities(self, values: dict, x: dict) -> dict:
+        """name → (value, unit, description) of the combinations the data constrain, at ``values`` and ``x``."""
+
+    def validity_warnings(self, values: dict, x: dict) -> list:
+        """One line per way ``values`` at ``x`` leave the model's domain of validity."""
+
+
+@dataclass(frozen=True)
+class Direction:
+    """One singular direction: s (1/s = the data's 1σ along it) and its components {label: weight}, |v| = 1."""
+
+    s: float
+    components: dict
+
+    def text(self, threshold: float = 0.1) -> str:
+        terms = sorted(self.components.items(), key=lambda kv: -abs(kv[1]))
+        return " ".join(f"{w:+.2f}·{name}" for name, w in terms if abs(w) >= threshold)
+
+
+def _logged(objective) -> list[bool]:
+    """Which parameters are differentiated in ln θ: positive support spanning more than a decade."""
+    out = []
+    for name in objective.names:
+        lo, hi = objective.priors[name].support
+        out.append(bool(lo > 0 and hi / lo > 10))
+    return out
+
+
+def jacobian(objective, theta, rel_step: float = 1e-5) -> np.ndarray:
+    """Central-difference ∂r/∂θ_k (∂r/∂ ln θ_k for :func:`_logged` parameters) of the normalised data residuals."""
+    theta = objective.vector(theta)
+    logged = _logged(objective)
+    columns = []
+    for k, name in enumerate(objective.names):
+        width = prior_half_width(objective.priors[name])
+        h = rel_step * (abs(theta[k]) if logged[k] else max(width, abs(theta[k])))
+        up, down = theta.copy(), theta.copy()
+        up[k] += h
+        down[k] -= h
+        lo, hi = objective.priors[name].support
+        up[k], down[k] = min(up[k], hi), max(down[k], lo)
+        column = (objective.residuals(up) - objective.residuals(down)) / (up[k] - down[k])
+        columns.append(column * theta[k] if logged[k] else column)
+    return np.column_stack(columns)
+
+
+def singular_directions(objective, theta) -> list[Direction]:
+    """Singular directions of the data Jacobian at θ, strongest first (module docstring)."""
+    jac = jacobian(objective, theta)
+    _, s, vt = np.linalg.svd(jac, full_matrices=True)
+    s = np.concatenate([s, np.zeros(vt.shape[0] - s.size)])
+    labels = [f"ln {n}" if lg else n for n, lg in zip(objective.names, _logged(objective), strict=True)]
+    out = []
+    for sk, v in zip(s, vt, strict=True):
+        v = v * np.sign(v[np.argmax(np.abs(v))])
+        out.append(Direction(float(sk), dict(zip(labels, (float(c) for c in v), strict=True))))
+    return out
+
+
+def verdict(ratio: float) -> str:
+    """"data", "data + prior" or "prior" for a posterior/prior width ratio."""
+    if not np.isfinite(ratio):
+        return "unknown"
+    return "data" if ratio < RATIO_DATA else "data + prior" if ratio < RATIO_PRIOR else "prior"
+
+
+def _prior_width(prior, logged: bool) -> float:
+    lo, hi = (prior.ppf(q) for q in (0.15865525393145707, 0.8413447460685429))     # ±1σ quantiles
+    return 0.5 * float(np.log(hi / lo) if logged else hi - lo)
+
+
+def constraint_table(objective, theta, cov=None, draws=None) -> list[dict]:
+    """Rows {name, coordinate, posterior_width, prior_width, ratio, set_by}: 68 % half-widths of the posterior
+    (√cov_kk, or half the 16–84 % range of ``draws``) and of the prior, in ln θ_k for the parameters of
+    :func:`jacobian` that it takes in logarithms (a scale prior's width is then its width in decades, not
+    the distance to its upper tail)."""
+    theta = objective.vector(theta)
+    rows = []
+    for k, (name, logged) in enumerate(zip(objective.names, _logged(objective), strict=True)):
+        if draws is not None:
+            values = np.log(draws[:, k]) if logged else draws[:, k]
+            q16, q84 = np.percentile(values, [16, 84])
+            post = 0.5 * float(q84 - q16)
+        else:
+            post = float(np.sqrt(max(cov[k, k], 0.0)))
+            post = post / abs(theta[k]) if logged else post
+        prior = _prior_width(objective.priors[name], logged)
+        ratio = post / prior if prior > 0 else float("nan")
+        rows.append({"name": name, "coordinate": f"ln {name}" if logged else name, "posterior_width": post,
+                     "prior_width": prior, "ratio": ratio, "set_by": verdict(ratio)})
+    return rows
+
+
+def _derived_at(objective, theta) -> dict:
+    """{name: (value, unit, description)} of every part's model at θ (several parts: names get ``[dataset]``)."""
+    named, out = objective.named(theta), {}
+    parts = objective.parts
+    for part in (p for p in parts if isinstance(p.model, ReportingModel)):
+        quantities = part.model.derived_quantities(part.values(named), part.data.x)
+        for name, entry in quantities.items():
+            out[name if len(parts) == 1 else f"{name}[{part.data.name}]"] = entry
+    return out
+
+
+def derived_quantities(objective, theta, cov=None, draws=None) -> list[dict]:
+    """Rows {name, unit, value, error | q16, q84, description} of the models' constrained combinations.
+
+    With ``cov``: value at θ and the delta-method 1σ error √(g Σ gᵀ) (central differences in θ).  With
+    ``draws`` (an (n, ndim) array of posterior samples): the median and 16/84 % quantiles over them.
+    """
+    at = _derived_at(objective, theta)
+    rows = []
+    if draws is not None:
+        samples = {}
+        for d in draws:
+            for name, (value, _, _) in _derived_at(objective, d).items():
+                samples.setdefault(name, []).append(value)
+        for name, (_, unit, text) in at.items():
+            q16, q50, q84 = np.nanpercentile(samples[name], [16, 50, 84])
+            rows.append({"name": name, "unit": unit, "value": float(q50), "q16": float(q16), "q84": float(q84),
+                         "description": text})
+        return rows
+    theta = objective.vector(theta)
+    grads = {name: np.zeros(objective.ndim) for name in at}
+    if cov is not None:
+        for k, name in enumerate(objective.names):
+            h = 1e-5 * (abs(theta[k]) or prior_half_width(objective.priors[name]))
+            lo, hi = objective.priors[name].support
+            up, down = theta.copy(), theta.copy()
+            up[k], down[k] = min(theta[k] + h, hi), max(theta[k] - h, lo)
+            plus, minus = _derived_at(objective, up), _derived_at(objective, down)
+            for q in at:
+                grads[q][k] = (plus[q][0] - minus[q][0]) / (up[k] - down[k])
+    for name, (value, unit, text) in at.items():
+        error = float(np.sqrt(max(grads[name] @ np.asarray(cov) @ grads[name], 0.0))) if cov is not None else None
+        rows.append({"name": name, "unit": unit, "value": float(value), "error": error, "description": text})
+    return rows
+
+
+def warnings_at(objective, theta) -> list[str]:
+    """The models' validity warnings at θ, each prefixed by its dataset when there are several."""
+    named, parts, out = objective.named(theta), objective.parts, []
+    for part in (p for p in parts if isinstance(p.model, ReportingModel)):
+        for line in part.model.validity_warnings(part.values(named), part.data.x):
+            out.append(line if len(parts) == 1 else f"{part.data.name}: {line}")
+    return out
+
+
+__all__ = ["RATIO_DATA", "RATIO_PRIOR", "Direction", "ReportingModel", "constraint_table", "derived_quantities",
+           "jacobian",
+           "singular_directions", "verdict", "warnings_at"]

@@ -1,0 +1,278 @@
+"""The maximum a posteriori (MAP) point: a seeded global search inside the prior support, then least squares.
+
+The quantity minimised is −2 ln(posterior) up to a constant,
+
+    Φ(θ) = Σ_i r_i(θ)² + Σ_k ρ_k(θ_k)²,
+
+with r_i the data residuals of the objective's noise model and ρ_k = :meth:`glassfit.priors.Prior.residual`
+(√(2 [ln p(mode) − ln p(θ_k)]) with the sign of θ_k − mode; zero for a flat prior), so that a normal or
+log-normal prior acts with its shape and not only through its support.  χ² (the data part) is reported
+separately from the prior part.
+
+:func:`map_fit` searches globally before it trusts a local optimum:
+
+* ``"multistart"`` (default): a Latin hypercube of ``screen`` points in the priors' quantile space
+  (scipy.stats.qmc), the start values of the objective added; Φ at each; local least squares from the
+  ``starts`` best; the distinct optima are kept.
+* ``"differential_evolution"``: scipy's differential evolution over the priors' central 99.8 % (the
+  support where it is finite), polished by least squares.
+* ``"none"``: one local fit from the start values (no global search; for a start known to be good).
+
+``benchmarks/global_search.py`` measures both on measured data (success rate over seeds, seconds).
+The covariance at the MAP is the Laplace approximation with the stated noise model — never rescaled by
+χ²_ν — bounded by the prior variance along directions the data leave flat (:func:`_covariance`).
+This module never imports physics.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+METHODS = ("multistart", "differential_evolution", "none")
+#: quantile range of the priors explored where a support is infinite (and the DE box)
+_EDGE = 1e-3
+#: relative Φ tolerance of the local fits from each start (the best is then polished at scipy's 1e-8)
+_COARSE_FTOL = 1e-6
+#: quantiles of ±1σ of a normal distribution
+_ONE_SIGMA = np.array([0.15865525393145707, 0.8413447460685429])
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """One local optimum: θ, its data χ², its prior part −2 ln[p(θ)/p(mode)] and how many starts reached it."""
+
+    theta: np.ndarray
+    chisqr: float
+    prior_penalty: float
+    hits: int = 1
+
+    @property
+    def phi(self) -> float:
+        """−2 ln(posterior) up to a constant: χ² + prior part."""
+        return self.chisqr + self.prior_penalty
+
+
+@dataclass(frozen=True)
+class MapResult:
+    """:func:`map_fit`'s result: the MAP θ and its covariance, the distinct optima (best first) and the cost."""
+
+    theta: np.ndarray
+    cov: np.ndarray
+    optima: list[Optimum]
+    method: str
+    n_evaluations: int
+    elapsed: float                          # wall time [s]
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def best(self) -> Optimum:
+        return self.optima[0]
+
+
+class _Counted:
+    """Φ and the residual vector of an objective with the noise parameters held, counting evaluations."""
+
+    def __init__(self, objective, theta, free, use_priors=True):
+        self.objective, self.theta, self.free = objective, np.array(theta, float), free
+        self.shaped = [(j, objective.priors[objective.names[i]]) for j, i in enumerate(free)
+                       if use_priors and not objective.priors[objective.names[i]].flat]
+        self.n = 0
+
+    def full(self, x):
+        theta = self.theta.copy()
+        theta[self.free] = x
+        return theta
+
+    def residuals(self, x):
+        self.n += 1
+        data = self.objective.residuals(self.full(x))
+        prior = [p.residual(float(x[j])) for j, p in self.shaped]
+        return np.concatenate([data, prior]) if prior else data
+
+    def phi(self, x):
+        try:
+            with np.errstate(all="ignore"):
+                r = self.residuals(x)
+        except (ArithmeticError, ValueError):
+            return math.inf
+        value = float(np.dot(r, r))
+        return value if math.isfinite(value) else math.inf
+
+
+def _noise_parts(objective):
+    """(part, index in θ of its noise parameter) of each part of ``objective`` that has one."""
+    return [(o, objective.names.index(o.noise_name)) for o in objective.parts if o.noise_name is not None]
+
+
+def _split(objective):
+    noise = _noise_parts(objective)
+    noise_idx = {i for _, i in noise}
+    return noise, [i for i in range(objective.ndim) if i not in noise_idx]
+
+
+def least_squares(objective, theta0=None, max_nfev: int | None = None,
+                  use_priors: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Local MAP from ``theta0`` (default the objective's start values) and its covariance.
+
+    The model parameters minimise Φ (module docstring; χ² alone with ``use_priors=False``, the maximum
+    likelihood inside the prior support) by scipy ``least_squares`` (trust-region reflective); the noise
+    parameters take their profile value (scale × rms of the normalised residuals) with variance v²/(2n).
+    No global search: see :func:`map_fit`.
+    """
+    theta, cov, _ = _local(objective, theta0, max_nfev, use_priors=use_priors)
+    return theta, cov
+
+
+def _local(objective, theta0=None, max_nfev=None, counter=None, use_priors=True, ftol=1e-8):
+    from scipy import optimize
+
+    theta = objective.theta() if theta0 is None else objective.vector(theta0, "the start θ")
+    noise, free = _split(objective)
+    if not np.isfinite(objective.logpost(theta)):
+        raise ValueError(f"the starting point {objective.named(theta)} has a log-posterior of -inf; choose start "
+                         "values inside the prior support where the model is finite (--set NAME=VALUE)")
+    lo, hi = (np.array([objective.priors[objective.names[i]].support[k] for i in free]) for k in (0, 1))
+    fun = counter or _Counted(objective, theta, free, use_priors)
+    fit = None
+    for _ in range(2):          # the second pass refits with the noise parameters at their profile values
+        fun.theta = theta.copy()
+        fit = optimize.least_squares(fun.residuals, np.clip(theta[free], lo, hi), bounds=(lo, hi), x_scale="jac",
+                                     max_nfev=max_nfev, ftol=ftol)
+        theta[free] = fit.x
+        for part, i in noise:
+            theta[i] *= float(np.sqrt(np.mean(part.residuals(part.theta(objective.named(theta))) ** 2)))
+        if not noise:
+            break
+    n_data = sum(d.y.size for d in objective.datasets)
+    cov = np.zeros((objective.ndim, objective.ndim))
+    cov[np.ix_(free, free)] = _covariance(fit.jac[:n_data], [objective.priors[objective.names[i]] for i in free])
+    for part, i in noise:
+        cov[i, i] = theta[i] ** 2 / (2 * part.data.y.size)
+    return theta, cov, fit.jac[:n_data]
+
+
+def _covariance(jac, prior_list) -> np.ndarray:
+    """Σ_k v_k v_kᵀ/(s_k² + 1/p_k) over the right singular vectors v_k of the data Jacobian J: (JᵀJ)⁻¹ where
+    the data constrain a direction, bounded by the prior variance p_k along it (central 68 % half-width
+    squared) where they leave it flat or nearly so (a Gaussian-product approximation of likelihood and prior)."""
+    _, s, vt = np.linalg.svd(np.asarray(jac, float), full_matrices=True)        # vt: (n, n)
+    s = np.concatenate([s, np.zeros(vt.shape[0] - s.size)])
+    prior_sd = np.array([prior_half_width(p) for p in prior_list])
+    prior_var = vt**2 @ prior_sd**2                                  # along each singular direction
+    return (vt.T / (s**2 + 1.0 / prior_var)) @ vt
+
+
+def prior_half_width(prior) -> float:
+    """Half the central 68.27 % interval of ``prior`` (its σ: exactly σ for a normal prior)."""
+    return 0.5 * float(np.diff(prior.ppf(_ONE_SIGMA))[0])
+
+
+def _box(objective, free):
+    """Quantile-space → θ map of the free model parameters, and the finite box of the priors' central range."""
+    priors = [objective.priors[objective.names[i]] for i in free]
+
+    def to_theta(u):
+        return np.array([float(p.ppf(np.clip(q, _EDGE, 1 - _EDGE))) for p, q in zip(priors, u, strict=True)])
+
+    box = [tuple(float(v) for v in p.ppf([_EDGE, 1 - _EDGE])) for p in priors]
+    return to_theta, box
+
+
+def _distinct(optima, objective, free, tol=0.02, phi_tol=1e-3) -> list[Optimum]:
+    """Merge optima closer than ``tol`` prior half-widths in every parameter, or with Φ equal to ``phi_tol``
+    (points of one flat valley of an exact degeneracy, statistically the same fit); best Φ first."""
+    widths = np.array([prior_half_width(objective.priors[objective.names[i]]) for i in free])
+    kept: list[Optimum] = []
+    for opt in sorted(optima, key=lambda o: o.phi):
+        for k, other in enumerate(kept):
+            if (abs(opt.phi - other.phi) <= phi_tol
+                    or np.all(np.abs(opt.theta[free] - other.theta[free]) <= tol * widths)):
+                kept[k] = Optimum(other.theta, other.chisqr, other.prior_penalty, other.hits + opt.hits)
+                break
+        else:
+            kept.append(opt)
+    return kept
+
+
+def _optimum(objective, theta, free, use_priors=True) -> Optimum:
+    chisqr = float(np.sum(objective.residuals(theta) ** 2))
+    penalty = sum(objective.priors[objective.names[i]].residual(float(theta[i])) ** 2 for i in free)
+    return Optimum(np.array(theta, float), chisqr, float(penalty) if use_priors else 0.0)
+
+
+def map_fit(objective, *, method: str = "multistart", starts: int | None = None, screen: int | None = None,
+            seed: int | None = 0, theta0=None, max_nfev: int | None = None, use_priors: bool = True) -> MapResult:
+    """The MAP of ``objective`` after a global search inside its prior support (module docstring).
+
+    Parameters
+    ----------
+    method : {"multistart", "differential_evolution", "none"}
+    starts : int, optional
+        Local least-squares runs (multistart; default max(6, 2 d) for d free model parameters).
+    screen : int, optional
+        Latin-hypercube points screened (multistart; default 40 d) or the DE population size per parameter
+        (default 10).
+    seed : int or None
+        Seeds the hypercube or the evolution; the same seed gives the same result.
+    theta0 : array, optional
+        Start values added to the screened points (default the objective's start values).
+    max_nfev : int, optional
+        Evaluation cap of each local run.
+    use_priors : bool
+        False: maximise the likelihood inside the prior support instead (information criteria).
+    """
+    from scipy import optimize
+    from scipy.stats import qmc
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    t0 = time.perf_counter()
+    theta0 = objective.theta() if theta0 is None else objective.vector(theta0, "the start θ")
+    _, free = _split(objective)
+    d = len(free)
+    counter = _Counted(objective, theta0, free, use_priors)
+    to_theta, box = _box(objective, free)
+    if method == "multistart":
+        n_screen = 40 * d if screen is None else int(screen)
+        n_starts = max(6, 2 * d) if starts is None else int(starts)
+        if n_screen < 1 or n_starts < 1:
+            raise ValueError(f"screen and starts must be ≥ 1, got {n_screen}, {n_starts}")
+        points = [to_theta(u) for u in qmc.LatinHypercube(d, seed=seed).random(n_screen)]
+        candidates = [theta0[free], *points]
+        phis = np.array([counter.phi(x) for x in candidates])
+        order = [k for k in np.argsort(phis, kind="stable") if np.isfinite(phis[k])][:n_starts]
+        local_starts = [candidates[k] for k in order]
+    elif method == "none":
+        local_starts = [theta0[free]]
+    else:
+        popsize = 10 if screen is None else int(screen)
+        result = optimize.differential_evolution(counter.phi, box, seed=seed, popsize=popsize, polish=False,
+                                                 init="latinhypercube", tol=1e-6, maxiter=200)
+        local_starts = [result.x]
+    if not local_starts:
+        raise ValueError(f"no point of the prior support gives a finite posterior for {objective.names}; "
+                         "check the priors and the data")
+    optima = []
+    for x in local_starts:            # coarse local fits (Φ to 1e-6 relative) from every start ...
+        start = theta0.copy()
+        start[free] = x
+        try:
+            theta, _, _ = _local(objective, start, max_nfev, counter, use_priors, ftol=_COARSE_FTOL)
+        except ValueError:
+            continue
+        optima.append(_optimum(objective, theta, free, use_priors))
+    if not optima:
+        raise ValueError(f"every local fit of {objective.names} failed; check the priors and the data")
+    best = min(optima, key=lambda o: o.phi)     # ... and the best polished to scipy's default tolerance
+    theta, cov, _ = _local(objective, best.theta, max_nfev, counter, use_priors)
+    optima.append(_optimum(objective, theta, free, use_priors))
+    distinct = _distinct(optima, objective, free)
+    return MapResult(distinct[0].theta, cov, distinct, method, counter.n, time.perf_counter() - t0,
+                     list(objective.names))
+
+
+__all__ = ["METHODS", "MapResult", "Optimum", "least_squares", "map_fit", "prior_half_width"]

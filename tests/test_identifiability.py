@@ -1,0 +1,90 @@
+"""What the data constrain (glassfit.identifiability) and data-regime flags (glassfit.checks)."""
+
+import math
+
+import lmfit
+import numpy as np
+import pytest
+
+from glassfit import checks, identifiability, optimize
+from glassfit.objective import Data, Objective
+from glassfit.priors import LogUniform, Uniform
+
+
+class ProductModel(lmfit.Model):
+    """y = a b x: the data fix a·b only; reports the product as a constrained combination."""
+
+    def __init__(self):
+        super().__init__(lambda x, a, b, c: a * b * x + c)
+
+    def derived_quantities(self, values, x):
+        return {"ab": (values["a"] * values["b"], "1", "the product the data fix")}
+
+    def validity_warnings(self, values, x):
+        return [f"x beyond 1.5 at {int(np.sum(x['x'] > 1.5))} points"]
+
+
+@pytest.fixture
+def product():
+    model = ProductModel()
+    x = np.linspace(1.0, 2.0, 10)
+    data = Data({"x": x}, 6.0 * x + 0.5, 0.01)
+    priors = {"a": LogUniform(0.1, 100.0), "b": LogUniform(0.1, 100.0), "c": Uniform(-10.0, 10.0)}
+    objective = Objective(model, data, model.make_params(a=2.0, b=3.0, c=0.0), priors=priors)
+    found = optimize.map_fit(objective, seed=0)
+    return objective, found, x
+
+
+def test_singular_directions_find_the_power_law_degeneracy(product):
+    objective, found, _ = product
+    directions = identifiability.singular_directions(objective, found.theta)
+    assert [d.s for d in directions] == sorted((d.s for d in directions), reverse=True)
+    flat = directions[-1]
+    assert flat.s < 1e-6 * directions[0].s                                # exact: ln a + ln b is all that enters
+    assert flat.components["ln a"] == pytest.approx(-flat.components["ln b"], abs=1e-6)
+    assert abs(flat.components["ln a"]) == pytest.approx(1 / math.sqrt(2), abs=1e-6)
+    assert "ln a" in flat.text() and "c" not in flat.text()
+
+
+def test_constraint_table_separates_data_and_prior(product):
+    objective, found, _ = product
+    rows = {r["name"]: r for r in identifiability.constraint_table(objective, found.theta, cov=found.cov)}
+    assert rows["c"]["set_by"] == "data" and rows["c"]["coordinate"] == "c"
+    assert rows["a"]["set_by"] == "prior" and rows["a"]["coordinate"] == "ln a"
+    # the prior width of ln a: half the ±1σ quantile range of LogUniform(0.1, 100) in ln, 0.6827·ln(1000)/2
+    assert rows["a"]["prior_width"] == pytest.approx(0.5 * 0.6826894921370859 * math.log(1000.0), rel=1e-9)
+    draws = np.random.default_rng(0).multivariate_normal(found.theta, found.cov, size=4000)
+    draws = draws[(draws[:, 0] > 0) & (draws[:, 1] > 0)]
+    from_draws = {r["name"]: r for r in identifiability.constraint_table(objective, found.theta, draws=draws)}
+    assert from_draws["c"]["posterior_width"] == pytest.approx(rows["c"]["posterior_width"], rel=0.05)
+
+
+def test_derived_quantities_by_delta_method_and_draws(product):
+    objective, found, x = product
+    (row,) = identifiability.derived_quantities(objective, found.theta, cov=found.cov)
+    assert row["name"] == "ab" and row["value"] == pytest.approx(6.0, rel=1e-8)
+    # σ(ab) from the data alone: the linear fit of y = s x + c with σ = 0.01
+    design = np.column_stack([x, np.ones_like(x)]) / 0.01
+    expected = math.sqrt(np.linalg.inv(design.T @ design)[0, 0])
+    assert row["error"] == pytest.approx(expected, rel=1e-3)
+    draws = np.tile(found.theta, (5, 1)) * np.array([[1.0], [2.0], [1.0], [0.5], [1.0]]) ** np.array([1, 0, 0])
+    (row,) = identifiability.derived_quantities(objective, found.theta, draws=draws)
+    assert row["value"] == pytest.approx(6.0, rel=1e-8) and row["q84"] > row["value"] > row["q16"]
+    assert identifiability.warnings_at(objective, found.theta) == ["x beyond 1.5 at 5 points"]
+
+
+def test_models_without_the_reporting_protocol_report_nothing():
+    model = lmfit.Model(lambda x, a: a * x)
+    objective = Objective(model, Data({"x": np.arange(1.0, 5.0)}, np.arange(1.0, 5.0), 0.1),
+                          priors={"a": Uniform(0.0, 3.0)})
+    assert identifiability.derived_quantities(objective, [1.0], cov=np.eye(1)) == []
+    assert identifiability.warnings_at(objective, [1.0]) == []
+
+
+def test_conductivity_regime_flag():
+    T = np.geomspace(0.3, 3.0, 12)
+    assert checks.log_slope(T, 2e-3 * T**1.1) == pytest.approx(1.1, abs=1e-12)
+    (flag,) = checks.data_flags("conductivity", {"T": T}, 2e-3 * T**1.1)
+    assert "T^1.10" in flag and "not in the resonant-scattering regime" in flag
+    assert checks.data_flags("conductivity", {"T": T}, 2e-3 * T**1.9) == []
+    assert checks.data_flags("heat_capacity", {"T": T}, T**1.1) == []
