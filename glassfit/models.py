@@ -146,12 +146,12 @@ class GlassModel(lmfit.Model):
 
 
 _KKI_ROWS = (
-    ParameterSpec("eta_c", "1", 0.5, (0.05, 1.5), r"\eta_c",
+    ParameterSpec("eta_c", "1", 0.8, (0.05, 1.5), r"\eta_c",
                   "decay scale of h(η) (KKI eq. 4.12); bounded so that double wells stay a minority: "
                   "29.5 % of all potentials at η_c = 1.5, ξ_c = 1.7 with the default η_L, ξ_L (physics.md §1.2)"),
-    ParameterSpec("xi_c", "1", 0.5, (0.02, 1.7), r"\xi_c",
+    ParameterSpec("xi_c", "1", 1.2, (0.02, 1.7), r"\xi_c",
                   "width of g(ξ) (KKI eq. 4.12); bounded with η_c (double-well fraction 29.5 % at the corner)"),
-    ParameterSpec("log10_N", "log10(m^-3)", 27.0, (20.0, 29.0), r"\log_{10} N",
+    ParameterSpec("log10_N", "log10(m^-3)", 27.78, (20.0, 29.0), r"\log_{10} N",
                   "concentration of soft potentials N (KKI §4); at most an atomic density, 1e29 m^-3"),
     ParameterSpec("w", "K", 22.6, (1.0, 200.0), r"w", "energy scale w = C^(1/3) ε^(2/3) (KKI eq. 3.6)",
                   vary=False),
@@ -356,10 +356,10 @@ _W_SPM = ParameterSpec("W", "K", 4.0, (0.3, 50.0), r"W",
 _BOUNDARY = ParameterSpec("L", "m", 1e-2, (1e-6, 1.0), r"L", "boundary scattering length l⁻¹ = 1/L (physics.md §5.6)",
                           log_scale=True)
 _CHI_ROWS = (
-    ParameterSpec("chi_1", "eV", 1.0, (1e-3, 100.0), r"\chi_1",
+    ParameterSpec("chi_1", "eV", 0.49, (1e-3, 100.0), r"\chi_1",
                   "coupling of type-1 TLS to longitudinal strain per unit y (D_1 = χ_1 δy; KKI eq. 5.6)",
                   log_scale=True),
-    ParameterSpec("chi_2", "eV", 1.0, (1e-3, 100.0), r"\chi_2",
+    ParameterSpec("chi_2", "eV", 0.49, (1e-3, 100.0), r"\chi_2",
                   "coupling of type-2 TLS to longitudinal strain per unit y (D_2 = χ_2 δy; KKI eq. 5.6)",
                   log_scale=True),
     ParameterSpec("chi_t_ratio", "1", 1 / 1.64, (0.3, 1.0), r"\chi_t/\chi_l",

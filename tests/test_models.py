@@ -180,12 +180,13 @@ def test_kki_heat_capacity_at_t_exp_is_the_time_heat_model():
 
 
 def test_kki_heat_capacity_at_long_t_exp_is_the_equilibrium():
-    # every TLS in the tables relaxes by t = 1e200 s; the rest (A_b > 40) is 3e-10 of n at the defaults
+    # every TLS in the tables relaxes by t = 1e200 s; the rest (A_b > 40, never relaxing) is 1.6e-6 of c at
+    # the reference glass (0.4 % at the η_c, ξ_c bound corner)
     long = KKIHeatCapacityModel(t_exp=1e200)
     equilibrium = KKIHeatCapacityModel()
     values = _values(long)
     np.testing.assert_allclose(long.eval(T=T, **values),
-                               equilibrium.eval(T=T, **{k: values[k] for k in equilibrium.param_names}), rtol=1e-9)
+                               equilibrium.eval(T=T, **{k: values[k] for k in equilibrium.param_names}), rtol=2e-6)
 
 
 def test_t_exp_options_are_checked_and_guess_works():
