@@ -2,10 +2,13 @@
 and the models' constrained combinations with uncertainties.
 
 * :func:`singular_directions` — the SVD of ∂r_i/∂θ_k (r the normalised data residuals) at θ, in ln θ_k for
-  positive parameters spanning more than a decade (so that a direction reads as a power law, e.g.
+  positive parameters whose support spans more than a decade (so that a direction reads as a power law, e.g.
   N χ² = const) and in θ_k otherwise.  A singular value s means the data fix that combination to ±1/s.
-* :func:`constraint_table` — per parameter the ratio of its posterior to its prior 68 % half-width:
-  < 0.5 the data set it, 0.5–0.9 data and prior together, ≥ 0.9 the prior.
+* :func:`constraint_table` — per parameter its posterior 68 % half-width against the width the data alone
+  would allow (√[(JᵀJ)⁻¹]_kk, infinite along an exact degeneracy) and against its prior's: "data" when
+  the posterior is as wide as the data alone allow (ratio ≥ 0.8: the prior adds little), "prior" when it
+  is as wide as the prior (≥ 0.9), "data + prior" otherwise (e.g. C of a κ(T) fit: the data fix C·v and
+  the velocity prior fixes v).
 * :func:`derived_quantities` — each part's ``model.derived_quantities(values, x)`` (name → (value, unit,
   description)) with an uncertainty: by the delta method from the covariance, or over posterior draws.
 
@@ -21,8 +24,10 @@ import numpy as np
 
 from glassfit.optimize import prior_half_width
 
-#: posterior/prior width ratios separating "data", "data + prior" and "prior"
-RATIO_DATA, RATIO_PRIOR = 0.5, 0.9
+#: posterior/data-only and posterior/prior width ratios above which a parameter is set by the data, the prior
+RATIO_DATA, RATIO_PRIOR = 0.8, 0.9
+#: singular values below this fraction of the largest count as exact degeneracies
+_DEGENERATE = 1e-8
 
 
 @runtime_checkable
@@ -49,11 +54,11 @@ class Direction:
 
 
 def _logged(objective) -> list[bool]:
-    """Which parameters are differentiated in ln θ: positive support spanning more than a decade."""
+    """Which parameters are differentiated in ln θ: a non-negative support spanning more than a decade."""
     out = []
     for name in objective.names:
         lo, hi = objective.priors[name].support
-        out.append(bool(lo > 0 and hi / lo > 10))
+        out.append(bool(lo >= 0 and hi > 10 * lo))
     return out
 
 
@@ -88,11 +93,24 @@ def singular_directions(objective, theta) -> list[Direction]:
     return out
 
 
-def verdict(ratio: float) -> str:
-    """"data", "data + prior" or "prior" for a posterior/prior width ratio."""
-    if not np.isfinite(ratio):
+def verdict(data_ratio: float, prior_ratio: float) -> str:
+    """"data", "data + prior" or "prior" from the posterior/data-only and posterior/prior width ratios."""
+    if not np.isfinite(prior_ratio):
         return "unknown"
-    return "data" if ratio < RATIO_DATA else "data + prior" if ratio < RATIO_PRIOR else "prior"
+    if prior_ratio >= RATIO_PRIOR:
+        return "prior"
+    return "data" if data_ratio >= RATIO_DATA else "data + prior"
+
+
+def data_widths(objective, theta) -> np.ndarray:
+    """√[(JᵀJ)⁻¹]_kk in the coordinates of :func:`jacobian`: the 1σ the data alone allow (inf if degenerate)."""
+    _, s, vt = np.linalg.svd(jacobian(objective, theta), full_matrices=True)
+    s = np.concatenate([s, np.zeros(vt.shape[0] - s.size)])
+    flat = s <= _DEGENERATE * max(s.max(), 1e-300)
+    with np.errstate(divide="ignore"):
+        variance = (vt[~flat] ** 2 / s[~flat, None] ** 2).sum(axis=0)
+    variance[np.any(vt[flat] ** 2 > 1e-6, axis=0)] = np.inf
+    return np.sqrt(variance)
 
 
 def _prior_width(prior, logged: bool) -> float:
@@ -101,11 +119,12 @@ def _prior_width(prior, logged: bool) -> float:
 
 
 def constraint_table(objective, theta, cov=None, draws=None) -> list[dict]:
-    """Rows {name, coordinate, posterior_width, prior_width, ratio, set_by}: 68 % half-widths of the posterior
-    (√cov_kk, or half the 16–84 % range of ``draws``) and of the prior, in ln θ_k for the parameters of
-    :func:`jacobian` that it takes in logarithms (a scale prior's width is then its width in decades, not
-    the distance to its upper tail)."""
+    """Rows {name, coordinate, posterior_width, data_width, prior_width, ratio, set_by}: 68 % half-widths of the
+    posterior (√cov_kk, or half the 16–84 % range of ``draws``), of the data alone (:func:`data_widths`) and of
+    the prior, in ln θ_k for the parameters :func:`jacobian` takes in logarithms (a scale prior's width is
+    then its width in e-folds, not the distance to its upper tail); ``ratio`` = posterior/prior."""
     theta = objective.vector(theta)
+    data = data_widths(objective, theta)
     rows = []
     for k, (name, logged) in enumerate(zip(objective.names, _logged(objective), strict=True)):
         if draws is not None:
@@ -118,7 +137,8 @@ def constraint_table(objective, theta, cov=None, draws=None) -> list[dict]:
         prior = _prior_width(objective.priors[name], logged)
         ratio = post / prior if prior > 0 else float("nan")
         rows.append({"name": name, "coordinate": f"ln {name}" if logged else name, "posterior_width": post,
-                     "prior_width": prior, "ratio": ratio, "set_by": verdict(ratio)})
+                     "data_width": float(data[k]), "prior_width": prior, "ratio": ratio,
+                     "set_by": verdict(post / data[k], ratio)})
     return rows
 
 
@@ -178,5 +198,5 @@ def warnings_at(objective, theta) -> list[str]:
 
 
 __all__ = ["RATIO_DATA", "RATIO_PRIOR", "Direction", "ReportingModel", "constraint_table", "derived_quantities",
-           "jacobian",
-           "singular_directions", "verdict", "warnings_at"]
+           "data_widths",
+           "jacobian", "singular_directions", "verdict", "warnings_at"]

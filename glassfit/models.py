@@ -113,6 +113,12 @@ class GlassModel(lmfit.Model):
     def _set_derived_hints(self):
         """Derived (expression) parameters, reported with the fit; none by default."""
 
+    def fit(self, data, params=None, weights=None, *args, scale_covar=None, **kwargs):
+        """:meth:`lmfit.Model.fit`, except that with ``weights`` (1/σ: the noise is known) the covariance is
+        not rescaled by χ²_ν unless ``scale_covar=True`` is asked for; without weights it is (lmfit's default)."""
+        scale_covar = weights is None if scale_covar is None else scale_covar
+        return super().fit(data, params, weights, *args, scale_covar=scale_covar, **kwargs)
+
     def spec(self, name: str) -> ParameterSpec:
         """The table row of parameter ``name``."""
         for spec in self.parameter_table:

@@ -20,7 +20,8 @@ separately from the prior part.
 
 ``benchmarks/global_search.py`` measures both on measured data (success rate over seeds, seconds).
 The covariance at the MAP is the Laplace approximation with the stated noise model — never rescaled by
-χ²_ν — bounded by the prior variance along directions the data leave flat (:func:`_covariance`).
+χ²_ν — with the priors' normal approximation added, which bounds directions the data leave flat
+(:func:`_covariance`).
 This module never imports physics.
 """
 
@@ -156,14 +157,13 @@ def _local(objective, theta0=None, max_nfev=None, counter=None, use_priors=True,
 
 
 def _covariance(jac, prior_list) -> np.ndarray:
-    """Σ_k v_k v_kᵀ/(s_k² + 1/p_k) over the right singular vectors v_k of the data Jacobian J: (JᵀJ)⁻¹ where
-    the data constrain a direction, bounded by the prior variance p_k along it (central 68 % half-width
-    squared) where they leave it flat or nearly so (a Gaussian-product approximation of likelihood and prior)."""
-    _, s, vt = np.linalg.svd(np.asarray(jac, float), full_matrices=True)        # vt: (n, n)
-    s = np.concatenate([s, np.zeros(vt.shape[0] - s.size)])
+    """(JᵀJ + P⁻¹)⁻¹ with P = diag(σ_k²), σ_k each prior's half 68 % width: the Gaussian product of the
+    likelihood at the optimum and a normal approximation of the priors — exact for normal priors, and along
+    directions the data leave flat it is bounded by the priors instead of infinite (or the pseudo-inverse's
+    misleading zero)."""
+    jac = np.asarray(jac, float)
     prior_sd = np.array([prior_half_width(p) for p in prior_list])
-    prior_var = vt**2 @ prior_sd**2                                  # along each singular direction
-    return (vt.T / (s**2 + 1.0 / prior_var)) @ vt
+    return np.linalg.inv(jac.T @ jac + np.diag(1.0 / prior_sd**2))
 
 
 def prior_half_width(prior) -> float:

@@ -515,10 +515,13 @@ def _diagnostics_lines(summary: dict) -> list[str]:
                          + " | ".join(f"{o['theta'][n]:.4g}" for n in names) + " |")
     if summary.get("constraints"):
         lines += ["", "## What the data constrain", "",
-                  "Posterior/prior 68 % half-width ratio per parameter (< 0.5: set by the data; ≥ 0.9: set by the "
-                  "prior):",
-                  "", "| parameter | in | posterior | prior | ratio | set by |", "|---|---|---|---|---|---|"]
+                  "68 % half-widths of each parameter: posterior, the data alone (√[(JᵀJ)⁻¹]; ∞ along an exact "
+                  "degeneracy) and prior. Set by the data when the posterior is as wide as the data allow, by the "
+                  "prior when it is as wide as the prior (ratio posterior/prior ≥ 0.9).", "",
+                  "| parameter | in | posterior | data alone | prior | posterior/prior | set by |",
+                  "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['name']} | {r['coordinate']} | {_number(r['posterior_width'], '.3g')} | "
+                  f"{_number(r['data_width'], '.3g') if r['data_width'] is not None else '∞'} | "
                   f"{_number(r['prior_width'], '.3g')} | {_number(r['ratio'], '.2f')} | **{r['set_by']}** |"
                   for r in summary["constraints"]]
         lines += ["", "Singular directions of the data Jacobian at the MAP (ln X for positive parameters spanning "
@@ -662,7 +665,7 @@ def demo(out="glassfit-demo", quiet: bool = False, steps_scale: float = 1.0) -> 
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     t0 = time.perf_counter()
     index = ["# glassfit demo", "", f"Written by `glassfit demo` (glassfit {_version()}).", "",
-             "| run | data | model | result |", "|---|---|---|---|"]
+             "| run | data | model | χ²_ν at the MAP | result |", "|---|---|---|---|---|"]
     for name, spec in DEMO_FITS:
         spec = dataclasses.replace(spec, steps=max(200, int(spec.steps * steps_scale)))
         target = out / name
@@ -671,12 +674,13 @@ def demo(out="glassfit-demo", quiet: bool = False, steps_scale: float = 1.0) -> 
             run = fit(spec, target, quiet=quiet, command=f"glassfit demo --out {shlex.quote(str(out))}")
         except DataError as exc:
             say(f"skipped {name}: {exc}")
-            index.append(f"| {name} | {', '.join(spec.sources)} | {spec.model} | skipped: {exc} |")
+            index.append(f"| {name} | {', '.join(spec.sources)} | {spec.model} | — | skipped: {exc} |")
             continue
         say(f"{name}: {target}/report.md ({time.perf_counter() - t0:.0f} s)")
         state = "converged" if run.summary["chain"]["converged"] else "NOT converged (see its report)"
         labels = ", ".join(d.label for d in run.problem.datasets)
-        index.append(f"| [{name}]({name}/report.md) | {labels} | {spec.model} | {state} |")
+        index.append(f"| [{name}]({name}/report.md) | {labels} | {spec.model} | {run.summary['redchi']:.3g} | "
+                     f"{state} |")
     rows = compare(RunSpec(("synthetic-kki-heat-capacity",), values={"xi_c": 1.2}, fixed=("xi_c",))).criteria
     lines = ["# SYNTHETIC c(T) (synthetic-kki-heat-capacity): KKI against STM", "",
              "| model | χ² | points | free | ΔAIC | ΔBIC | Akaike weight |", "|---|---|---|---|---|---|---|"]

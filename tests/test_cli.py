@@ -194,3 +194,40 @@ def test_log_sampling_turns_a_lognormal_prior_into_a_normal_one():
     assert values["C"] == pytest.approx(4.0)
     with pytest.raises(ValueError, match="loguniform"):
         build(RunSpec(("stycast-1266",), "stm", log=("v_l",), priors={"v_l": "normal(3000, 300)"}))
+
+
+@pytest.mark.parametrize(("steps", "until", "verdict"), [(200, "--no-until-converged", False),
+                                                          (4000, "--until-converged", True)])
+def test_one_definition_of_converged(tmp_path, capsys, steps, until, verdict):
+    # the sampler's verdict (N ≥ 50 τ and τ stable to 1 %) is the one the CLI, summary.json and report.md state
+    out = tmp_path / "c"
+    code, stdout, _ = run_cli(capsys, "fit", STM_DATA, "--model", "stm", "--steps", str(steps), until,
+                              "--out", str(out))
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["chain"]["converged"] is verdict
+    assert ("NOT converged" in stdout) is not verdict
+    report = (out / "report.md").read_text()
+    assert ("τ stable to 1% at the sampler's last check): **yes**" in report) is verdict
+    rows = [r for r in summary["parameters"] if r["n_over_tau"] is not None]
+    assert (min(r["n_over_tau"] for r in rows) >= 50) or not verdict
+
+
+def test_leastsq_report_states_search_identifiability_and_noise(tmp_path, capsys):
+    out = tmp_path / "k"
+    code, _, _ = run_cli(capsys, "--quiet", "fit", "synthetic-kki-conductivity", "--method", "leastsq",
+                         "--tie", "chi_2=chi_1", "--fix", "log10_A_R", "--starts", "4", "--out", str(out))
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["search"]["method"] == "multistart" and summary["search"]["n_optima"] >= 1
+    assert summary["errors"].endswith("errors are not rescaled by χ²_ν")
+    rows = {r["name"]: r for r in summary["constraints"]}
+    # κ(T) alone: l⁻¹ ∝ N χ² exactly, so N and χ₁ are each set only with their priors
+    assert rows["log10_N"]["set_by"] != "data" and rows["chi_1"]["set_by"] != "data"
+    assert summary["directions"][-1]["s"] < 1e-6 * summary["directions"][0]["s"]
+    derived = {r["name"]: r for r in summary["derived"]}
+    assert {"C_eff", "mu", "double_well_fraction"} <= set(derived)
+    assert derived["C_eff"]["error"] < 0.1 * derived["C_eff"]["value"]
+    report = (out / "report.md").read_text()
+    for heading in ("## Global search", "## What the data constrain", "## Constrained combinations"):
+        assert heading in report

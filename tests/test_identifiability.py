@@ -8,7 +8,7 @@ import pytest
 
 from glassfit import checks, identifiability, optimize
 from glassfit.objective import Data, Objective
-from glassfit.priors import LogUniform, Uniform
+from glassfit.priors import LogUniform, Normal, Uniform
 
 
 class ProductModel(lmfit.Model):
@@ -53,10 +53,25 @@ def test_constraint_table_separates_data_and_prior(product):
     assert rows["a"]["set_by"] == "prior" and rows["a"]["coordinate"] == "ln a"
     # the prior width of ln a: half the ±1σ quantile range of LogUniform(0.1, 100) in ln, 0.6827·ln(1000)/2
     assert rows["a"]["prior_width"] == pytest.approx(0.5 * 0.6826894921370859 * math.log(1000.0), rel=1e-9)
+    assert rows["c"]["data_width"] == pytest.approx(rows["c"]["posterior_width"], rel=1e-3)
+    assert rows["a"]["data_width"] == math.inf
     draws = np.random.default_rng(0).multivariate_normal(found.theta, found.cov, size=4000)
     draws = draws[(draws[:, 0] > 0) & (draws[:, 1] > 0)]
     from_draws = {r["name"]: r for r in identifiability.constraint_table(objective, found.theta, draws=draws)}
     assert from_draws["c"]["posterior_width"] == pytest.approx(rows["c"]["posterior_width"], rel=0.05)
+
+
+def test_a_prior_on_one_factor_makes_the_other_data_plus_prior():
+    # the data fix a·b, the normal prior fixes b (10 %): a is known to 10 %, by data and prior together
+    model = ProductModel()
+    x = np.linspace(1.0, 2.0, 10)
+    priors = {"a": LogUniform(0.1, 100.0), "b": Normal(3.0, 0.3), "c": Uniform(-10.0, 10.0)}
+    objective = Objective(model, Data({"x": x}, 6.0 * x + 0.5, 0.01), model.make_params(a=2.0, b=3.0, c=0.0),
+                          priors=priors)
+    found = optimize.map_fit(objective, seed=0)
+    rows = {r["name"]: r for r in identifiability.constraint_table(objective, found.theta, cov=found.cov)}
+    assert [rows[n]["set_by"] for n in "abc"] == ["data + prior", "prior", "data"]
+    assert rows["a"]["posterior_width"] == pytest.approx(0.1, rel=0.01)            # in ln a: σ_b/b
 
 
 def test_derived_quantities_by_delta_method_and_draws(product):

@@ -82,6 +82,22 @@ def test_stm_least_squares_recovers_p0_and_c3(rng):
     assert 0.3 < result.redchi < 2.5
 
 
+def test_weighted_fit_keeps_the_stated_sigma():
+    # c is linear in (P̄, c3): the known-σ covariance is (AᵀA)⁻¹ (to the finite-difference Jacobian, 1e-3), whatever
+    # the scatter (here 0.2 σ)
+    model = STMHeatCapacityModel(output="J/(m3 K)", phonons="free")
+    clean = model.eval(model.make_params(P0=dict(value=0.86), c3=dict(value=3.1)), T=T)
+    sigma = 0.01 * clean
+    data = clean + 0.2 * sigma * np.random.default_rng(5).standard_normal(T.size)
+    design = np.column_stack([np.pi**2 / 6 * 1e45 * constants.k_B**2 * T, T**3]) / sigma[:, None]
+    expected = np.sqrt(np.diag(np.linalg.inv(design.T @ design)))
+    result = model.fit(data, model.guess(data, T=T), T=T, weights=1 / sigma)
+    assert result.redchi < 0.2
+    np.testing.assert_allclose([result.params["P0"].stderr, result.params["c3"].stderr], expected, rtol=1e-3)
+    rescaled = model.fit(data, model.guess(data, T=T), T=T, weights=1 / sigma, scale_covar=True)
+    assert rescaled.params["P0"].stderr == pytest.approx(expected[0] * np.sqrt(rescaled.redchi), rel=1e-3)
+
+
 def test_stm_guess_is_close():
     model = STMHeatCapacityModel(output="J/(m3 K)", phonons="free")
     data = model.eval(model.make_params(P0=dict(value=2.0), c3=dict(value=5.0)), T=T)
