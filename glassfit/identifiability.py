@@ -197,6 +197,16 @@ def warnings_at(objective, theta) -> list[str]:
     return out
 
 
-__all__ = ["RATIO_DATA", "RATIO_PRIOR", "Direction", "ReportingModel", "constraint_table", "derived_quantities",
-           "data_widths",
-           "jacobian", "singular_directions", "verdict", "warnings_at"]
+__all__ = [
+    "RATIO_DATA",
+    "RATIO_PRIOR",
+    "Direction",
+    "ReportingModel",
+    "constraint_table",
+    "data_widths",
+    "derived_quantities",
+    "jacobian",
+    "singular_directions",
+    "verdict",
+    "warnings_at",
+]
