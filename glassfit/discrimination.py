@@ -1,10 +1,10 @@
-"""Can c(T, t) data tell the KKI law from Black's logarithm?  A seeded study on SYNTHETIC data (issue 5).
+"""Can c(T, t) data tell the KKI law from Black's logarithm?  A seeded study on SYNTHETIC data.
 
 For each time window t ∈ [t_start, t_start·10^decades] and relative noise level, synthetic c(T, t) is drawn
 from each law in turn, and both laws are fitted to it by least squares with two free parameters each:
 
 * KKI (:class:`glassfit.models.KKITimeHeatModel`): log10 N and χ (χ_1 = χ_2), every other parameter at the
-  truth (model defaults: a-SiO2-like phonons, w = 22.6 K, η_c = ξ_c = 0.5);
+  truth (model defaults: the reference glass a-SiO2, w = 22.6 K, η_c = 0.8, ξ_c = 1.2, N = 6e27 m⁻³);
 * Black (:class:`glassfit.models.BlackTimeHeatModel`): P̄ and γ_l (γ_t/γ_l fixed at 0.65; γ_l uncapped, since
   the straight line in ln t closest to a KKI curve can need γ_l above the table's 10 eV).
 
@@ -57,7 +57,7 @@ def time_law_discrimination(decades=(1, 2, 3, 4, 6), noise=(0.01, 0.03), replica
     """Fraction of replicates in which the true law has the lower BIC, per window length, noise and truth.
 
     ``t_start`` [s]; windows end at t_start·10^decades; ``noise`` is the relative σ of each point.  Returns one
-    row per (decades, noise, truth) with ``t_max_over_crossover`` = t_max/τ̃ (τ̃ = 14 ms at 0.1 K), ``wins``,
+    row per (decades, noise, truth) with ``t_max_over_crossover`` = t_max/τ̃ (τ̃ = 57 ms at 0.1 K), ``wins``,
     ``replicates``, ``fraction`` and the median ΔBIC of the wrong law against the true one (positive: truth preferred).
     """
     if replicates < 1:

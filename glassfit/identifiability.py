@@ -188,9 +188,22 @@ def derived_quantities(objective, theta, cov=None, draws=None) -> list[dict]:
     return rows
 
 
+def bound_warnings(objective, theta, rtol: float = 1e-6) -> list[str]:
+    """One line per free parameter that sits on a finite edge of its prior support at θ."""
+    out = []
+    for name, value in zip(objective.names, objective.vector(theta), strict=True):
+        lo, hi = objective.priors[name].support
+        for edge, side in ((lo, "lower"), (hi, "upper")):
+            if np.isfinite(edge) and abs(value - edge) <= rtol * max(abs(edge), abs(hi - lo)):
+                out.append(f"{name} = {value:.6g} is on the {side} edge of its prior support [{lo:g}, {hi:g}]: "
+                           "the data pull it further, and its error bar is not a measurement")
+    return out
+
+
 def warnings_at(objective, theta) -> list[str]:
-    """The models' validity warnings at θ, each prefixed by its dataset when there are several."""
-    named, parts, out = objective.named(theta), objective.parts, []
+    """Parameters on a bound (:func:`bound_warnings`), then the models' validity warnings at θ, each prefixed
+    by its dataset when there are several."""
+    named, parts, out = objective.named(theta), objective.parts, bound_warnings(objective, theta)
     for part in (p for p in parts if isinstance(p.model, ReportingModel)):
         for line in part.model.validity_warnings(part.values(named), part.data.x):
             out.append(line if len(parts) == 1 else f"{part.data.name}: {line}")

@@ -103,3 +103,14 @@ def test_conductivity_regime_flag():
     assert "T^1.10" in flag and "not in the resonant-scattering regime" in flag
     assert checks.data_flags("conductivity", {"T": T}, 2e-3 * T**1.9) == []
     assert checks.data_flags("heat_capacity", {"T": T}, T**1.1) == []
+
+
+def test_a_parameter_on_its_bound_is_reported():
+    model = lmfit.Model(lambda x, a: a * x)
+    objective = Objective(model, Data({"x": np.arange(1.0, 5.0)}, 5.0 * np.arange(1.0, 5.0), 0.1),
+                          priors={"a": Uniform(0.0, 3.0)})
+    found = optimize.map_fit(objective, seed=0)
+    assert found.theta[0] == pytest.approx(3.0, rel=1e-12)
+    (line,) = identifiability.warnings_at(objective, found.theta)
+    assert line.startswith("a = 3 is on the upper edge of its prior support [0, 3]")
+    assert identifiability.bound_warnings(objective, [2.9]) == []
