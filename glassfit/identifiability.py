@@ -194,7 +194,8 @@ def bound_warnings(objective, theta, rtol: float = 1e-6) -> list[str]:
     for name, value in zip(objective.names, objective.vector(theta), strict=True):
         lo, hi = objective.priors[name].support
         for edge, side in ((lo, "lower"), (hi, "upper")):
-            if np.isfinite(edge) and abs(value - edge) <= rtol * max(abs(edge), abs(hi - lo)):
+            span = hi - lo if np.isfinite(hi - lo) else max(abs(edge), abs(value))
+            if np.isfinite(edge) and abs(value - edge) <= rtol * span:
                 out.append(f"{name} = {value:.6g} is on the {side} edge of its prior support [{lo:g}, {hi:g}]: "
                            "the data pull it further, and its error bar is not a measurement")
     return out

@@ -8,7 +8,7 @@ import pytest
 
 from glassfit import checks, identifiability, optimize
 from glassfit.objective import Data, Objective
-from glassfit.priors import LogUniform, Normal, Uniform
+from glassfit.priors import LogNormal, LogUniform, Normal, Uniform
 
 
 class ProductModel(lmfit.Model):
@@ -114,3 +114,5 @@ def test_a_parameter_on_its_bound_is_reported():
     (line,) = identifiability.warnings_at(objective, found.theta)
     assert line.startswith("a = 3 is on the upper edge of its prior support [0, 3]")
     assert identifiability.bound_warnings(objective, [2.9]) == []
+    scale = Objective(model, objective.data, priors={"a": LogNormal(3.0, 0.4)})      # support (0, ∞)
+    assert identifiability.bound_warnings(scale, [3000.0]) == []
