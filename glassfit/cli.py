@@ -64,7 +64,7 @@ def _spec(args):
                    ties=_assignments(args.tie, "--tie"), priors=_assignments(args.prior, "--prior"),
                    noise=args.noise, walkers=args.walkers, steps=args.steps, until_converged=args.until_converged,
                    seed=args.seed, processes=args.processes, moves=args.moves, search=args.search,
-                   starts=args.starts)
+                   starts=args.starts, t_exp=args.t_exp)
 
 
 def _data_options(p):
@@ -93,6 +93,9 @@ def _data_options(p):
                         "Latin-hypercube multistart (default), differential evolution, or none (local fit from "
                         "the start values only)")
     p.add_argument("--starts", type=int, help="local fits of the multistart search (default max(6, 2 × free))")
+    p.add_argument("--t-exp", type=float, metavar="SECONDS",
+                   help="measurement time of heat-capacity data: only TLS relaxing within it contribute "
+                        "(KKI: exact relaxation times; STM: Black's law); default: the t → ∞ equilibrium")
 
 
 def _sampler_options(p, default_method):

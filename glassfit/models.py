@@ -278,10 +278,9 @@ class KKIHeatCapacityModel(HeatCapacityModel):
     ``t_exp`` [s]: a measured c(T) is taken at a finite time, and only the TLS that relax within it
     contribute.  None (default) gives the t → ∞ equilibrium c; a number gives the KKI c(T, t_exp), TLS
     by TLS with exact one-phonon rates (physics.md §7.2; :class:`KKITimeHeatModel` at t = t_exp), which
-    adds the rows χ_1, χ_2, χ_t/χ_l, ρ, v_l, v_t (fixed by default).  With the default couplings
-    (χ = 1 eV, a-SiO2 ρ and v) c(1 s)/c_eq is 0.93–0.99 over 0.05–1 K at the default shapes
-    (η_c = ξ_c = 0.5) and 0.78–0.93 at η_c = 0.8, ξ_c = 1.2 (exponential window; larger at higher T):
-    the deep wells that dominate the equilibrium density relax slowly.  ``window`` "exponential"
+    adds the rows χ_1, χ_2, χ_t/χ_l, ρ, v_l, v_t (fixed by default).  For the reference glass (the
+    defaults) c_TLS(1 s)/c_TLS,eq is 0.75–0.92 over 0.05–1 K (exponential window; larger at higher T): the
+    deep wells that dominate the equilibrium density relax slowly.  ``window`` "exponential"
     (default) or "step".  Two-level only (not with ``multilevel``).
 
     What c(T) alone constrains.  The singular values of ∂ln c/∂ln(η_c, ξ_c, N, w, η_L, ξ_L) over

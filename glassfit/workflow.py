@@ -71,7 +71,8 @@ class RunSpec:
     combination, whose posterior ridges are straight in logarithms; ``ties``: NAME → lmfit expression of
     other parameters (e.g. ``{"chi_2": "chi_1"}``); ``priors``: NAME → prior text
     (:func:`glassfit.priors.prior_from_text`); ``noise``: "known", "scaled" or "fitted"; ``search``: the
-    global search for the MAP (:data:`SEARCHES`) with ``starts`` local fits (default max(6, 2 d)).
+    global search for the MAP (:data:`SEARCHES`) with ``starts`` local fits (default max(6, 2 d));
+    ``t_exp``: the measurement time [s] of heat-capacity data (None: equilibrium, t → ∞).
     """
 
     sources: tuple[str, ...]
@@ -93,6 +94,7 @@ class RunSpec:
     moves: str = "stretch"
     search: str = "multistart"
     starts: int | None = None
+    t_exp: float | None = None
 
     def __post_init__(self):
         if not self.sources:
@@ -105,6 +107,8 @@ class RunSpec:
             raise ValueError(f"search must be one of {SEARCHES}, got {self.search!r}")
         if self.starts is not None and self.starts < 1:
             raise ValueError(f"--starts must be ≥ 1, got {self.starts}")
+        if self.t_exp is not None and not (math.isfinite(self.t_exp) and self.t_exp > 0):
+            raise ValueError(f"--t-exp must be a positive time in seconds, got {self.t_exp}")
         families = {family for per in FAMILIES.values() for family in per}
         if self.model not in families and self.model not in models.REGISTRY:
             raise ValueError(f"unknown model {self.model!r}; use one of {sorted(families)} or a model of "
@@ -152,15 +156,22 @@ def _model_options(dataset: Dataset, cls) -> dict:
     return {}
 
 
-def model_for(dataset: Dataset, model: str = "kki"):
-    """The model of ``dataset``: the ``model`` family's class for its observable, or the registry model."""
+def model_for(dataset: Dataset, model: str = "kki", t_exp: float | None = None):
+    """The model of ``dataset``: the ``model`` family's class for its observable, or the registry model;
+    ``t_exp`` [s] is the measurement time of a heat-capacity dataset (None: the t → ∞ equilibrium c)."""
     if model in models.REGISTRY:
         cls = models.REGISTRY[model]
     else:
         cls = FAMILIES[dataset.observable].get(model)
         if cls is None:
             raise ValueError(f"{dataset.id}: no {model!r} model of {dataset.observable}")
-    return cls(**_model_options(dataset, cls))
+    options = _model_options(dataset, cls)
+    if t_exp is not None:
+        if dataset.observable != "heat_capacity":
+            raise ValueError(f"--t-exp is the measurement time of a heat capacity; {dataset.id} is "
+                             f"{dataset.observable}")
+        options["t_exp"] = t_exp
+    return cls(**options)
 
 
 def _apply(spec: RunSpec, model, params):
@@ -220,10 +231,11 @@ def build(spec: RunSpec) -> Problem:
     ids = [d.id for d in loaded]
     if len(set(ids)) != len(ids):
         raise DataError(f"the same dataset is given twice: {ids}")
-    built = [model_for(d, spec.model) for d in loaded]
+    built = [model_for(d, spec.model, spec.t_exp) for d in loaded]
     all_params = [m.make_params() for m in built]
     families = () if spec.model in models.REGISTRY else tuple(FAMILIES[loaded[0].observable])
-    _check_names(spec, all_params + [model_for(d, f).make_params() for d in loaded for f in families])
+    _check_names(spec, all_params + [model_for(d, f, spec.t_exp).make_params() for d in loaded
+                                     for f in families])
     parsed = {name: priors.prior_from_text(text) for name, text in spec.priors.items()}
     for name in set(spec.log) & set(parsed):
         parsed[f"ln_{name}"] = priors.in_logarithm(parsed.pop(name), name)
@@ -449,6 +461,12 @@ def _write_report(problem: Problem, spec: RunSpec, out: Path, summary: dict, com
     for dataset, model in zip(problem.datasets, problem.models, strict=True):
         lines.append(f"- `{dataset.id}` ({dataset.observable}, {dataset.y_unit}): `{model.name_id}` "
                      f"({type(model).__name__}), noise model `{spec.noise}`")
+        if dataset.observable == "heat_capacity":
+            lines.append(f"  - measurement time t_exp = {spec.t_exp:g} s: only TLS relaxing within it contribute"
+                         if spec.t_exp is not None else
+                         "  - c(T) modelled at equilibrium (t → ∞); a measurement of duration t sees only the TLS "
+                         "that relax within t (KKI c_TLS(1 s)/c_TLS,eq = 0.75–0.92 for the reference glass; Black's law "
+                         "for the STM): give `--t-exp SECONDS` for measured data")
     lines += ["", "## Parameters", ""]
     if summary["method"] == "emcee":
         lines += ["| parameter | median −/+ 68 % | MAP | unit | N/τ | ESS | R̂ | prior |",
@@ -577,6 +595,9 @@ def _command_line(spec: RunSpec, out: Path) -> str:
     words += [w for name, expr in spec.ties.items() for w in ("--tie", f"{name}={expr}")]
     words += [w for name, text in spec.priors.items() for w in ("--prior", f"{name}={text}")]
     words += ["--noise", spec.noise, "--seed", str(spec.seed)]
+    words += [] if spec.search == "multistart" else ["--search", spec.search]
+    words += [] if spec.starts is None else ["--starts", str(spec.starts)]
+    words += [] if spec.t_exp is None else ["--t-exp", f"{spec.t_exp:g}"]
     if spec.method == "emcee":
         words += ["--steps", str(spec.steps)] + (["--walkers", str(spec.walkers)] if spec.walkers else [])
         words += [] if spec.until_converged else ["--no-until-converged"]

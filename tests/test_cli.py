@@ -12,7 +12,7 @@ import pytest
 
 from glassfit import datasets
 from glassfit.cli import main
-from glassfit.workflow import RunSpec, build, compare, fit
+from glassfit.workflow import RunSpec, build, compare, fit, load_spec
 
 STM_DATA = "synthetic-stm-heat-capacity"
 
@@ -231,3 +231,22 @@ def test_leastsq_report_states_search_identifiability_and_noise(tmp_path, capsys
     report = (out / "report.md").read_text()
     for heading in ("## Global search", "## What the data constrain", "## Constrained combinations"):
         assert heading in report
+
+
+def test_heat_capacity_at_a_measurement_time(tmp_path, capsys):
+    # c(T) of the synthetic glass fitted as measured at t_exp = 1 s: the STM then follows Black's law, whose P̄
+    # is smaller than the equilibrium one (Black's c grows as ln t and exceeds the t → ∞ c of a flat P̄ at 1 s)
+    at_1s = cli_fit_summary(tmp_path / "t", capsys, STM_DATA, "--model", "stm", "--t-exp", "1")
+    equilibrium = cli_fit_summary(tmp_path / "eq", capsys, STM_DATA, "--model", "stm")
+    p_1s, p_eq = ({r["name"]: r["value"] for r in s["parameters"]}["P0"] for s in (at_1s, equilibrium))
+    assert p_1s < 0.5 * p_eq
+    spec, _ = load_spec(tmp_path / "t")
+    assert spec.t_exp == 1.0 and "--t-exp 1" in (tmp_path / "t" / "report.md").read_text()
+    one_line_error(capsys, "fit", "synthetic-kki-conductivity", "--t-exp", "1", match="measurement time of a heat")
+    one_line_error(capsys, "fit", STM_DATA, "--t-exp", "-1", match="--t-exp must be a positive time")
+
+
+def cli_fit_summary(out, capsys, *args):
+    assert main(["--quiet", "fit", *args, "--method", "leastsq", "--out", str(out)]) == 0
+    capsys.readouterr()
+    return json.loads((out / "summary.json").read_text())
