@@ -2,9 +2,9 @@
 
 The KKI κ(T) of Stycast 1266 (CMB-S4 compilation; w, η_L, ξ_L at the reference-glass values, χ₂ = χ₁, every
 other parameter free with its default prior, started at POOR_START) is the hard case: a curved valley of
-good fits and a wide basin of poor ones at the η_c, ξ_c bounds.  For each method and each of ``SEEDS`` seeds the script records
-the best χ² found, whether it is within 0.01 of the best over every run ("success"), the evaluations and
-the wall time; ``"none"`` (one local fit from the start) is the reference.
+good fits and a wide basin of poor ones at the η_c, ξ_c bounds.  For each method and each of ``SEEDS``
+seeds the script records the best χ² found, whether it is within 0.01 of the best over every run
+("success"), the evaluations and the wall time; ``"none"`` (one local fit from the start) is the reference.
 
 Run: GLASSFIT_DATA_DIR=../shared/datasets/cmb-s4 python benchmarks/global_search.py [seeds]   (≈ 5 min)
 """

@@ -465,8 +465,8 @@ def _write_report(problem: Problem, spec: RunSpec, out: Path, summary: dict, com
             lines.append(f"  - measurement time t_exp = {spec.t_exp:g} s: only TLS relaxing within it contribute"
                          if spec.t_exp is not None else
                          "  - c(T) modelled at equilibrium (t → ∞); a measurement of duration t sees only the TLS "
-                         "that relax within t (KKI c_TLS(1 s)/c_TLS,eq = 0.75–0.92 for the reference glass; Black's law "
-                         "for the STM): give `--t-exp SECONDS` for measured data")
+                         "that relax within t (KKI c_TLS(1 s)/c_TLS,eq = 0.75–0.92 for the reference glass; Black's "
+                         "law for the STM): give `--t-exp SECONDS` for measured data")
     lines += ["", "## Parameters", ""]
     if summary["method"] == "emcee":
         lines += ["| parameter | median −/+ 68 % | MAP | unit | N/τ | ESS | R̂ | prior |",
