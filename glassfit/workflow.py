@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassfit import checks, datasets, identifiability, models, optimize, priors, results, sampling
+from glassfit import checks, datasets, expressions, identifiability, models, optimize, priors, results, sampling
 from glassfit import compare as comparison
 from glassfit.loading import DataError, Dataset, check_against_model, read_table
 from glassfit.objective import Data, JointObjective, Objective
@@ -116,6 +116,14 @@ class RunSpec:
         clash = sorted(set(self.free) & set(self.fixed))
         if clash:
             raise ValueError(f"parameters {clash} are both freed and fixed")
+        for name in sorted(set(self.priors) & set(self.ties)):
+            raise ValueError(f"--prior {name}=… would be ignored: {name} is tied (--tie {name}={self.ties[name]}); "
+                             "give the prior to the parameters it is tied to")
+        for name in sorted(set(self.priors) & set(self.fixed)):
+            raise ValueError(f"--prior {name}=… and --fix {name} contradict each other: a fixed parameter has no "
+                             "prior; drop one of them")
+        for name, expr in self.ties.items():
+            expressions.checked(name, expr)          # syntax and safety before any data is read
 
 
 @dataclass(frozen=True)
@@ -196,9 +204,13 @@ def _apply(spec: RunSpec, model, params):
     for name, expr in spec.ties.items():
         if name in params:
             try:
-                params[name].set(expr=expr)
-            except (NameError, SyntaxError) as exc:
-                raise ValueError(f"--tie {name}={expr}: {exc}") from None
+                params[name].set(expr=expressions.checked(name, expr, params))
+                value = params[name].value                  # evaluated now, not at the first model call
+            except (ArithmeticError, NameError, RuntimeError, SyntaxError, TypeError) as exc:
+                detail = f": {exc}" if str(exc) else " (an overflow or invalid operation)"
+                raise ValueError(f"--tie {name}={expr} cannot be evaluated at the start values{detail}") from None
+            if not math.isfinite(value):
+                raise ValueError(f"--tie {name}={expr} gives {value} at the start values")
     return params
 
 
