@@ -210,6 +210,14 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
     if delimiter is None:
         delimiter = next((d for d in ("\t", ";", ",") if d in lines[0][1]), " ")
     header, *rows = _split(lines, delimiter)
+    repeated = sorted({cell for cell in header if cell and header.count(cell) > 1})
+    if repeated:
+        raise DataError(f"{name}: the header names {', '.join(map(repr, repeated))} more than once; rename the "
+                        "columns so that each role maps to one")
+    for (n, _), cells in zip(lines[1:], rows, strict=True):
+        if len(cells) > len(header) and any(cells[len(header):]):
+            raise DataError(f"{name}: line {n} has {len(cells)} cells, the header {len(header)}: a ragged table "
+                            f"(decimal commas in a {delimiter!r}-separated file?); no row may have extra cells")
     for role, col in columns.items():
         if col not in header:
             hint = f" (one column found with delimiter {delimiter!r}: wrong delimiter?)" if len(header) == 1 else ""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glassfit.rundir import write_text
 from glassfit.sampling import autocorr_time, fingerprint
 
 
@@ -255,7 +256,7 @@ def save_summary(summary: Summary, objective, path, posterior: Posterior | None 
         "seed": summary.seed,
         "versions": _versions(),
     }
-    path.write_text(json.dumps(doc, indent=2, allow_nan=False))
+    write_text(path, json.dumps(doc, indent=2, allow_nan=False))
     return path
 
 

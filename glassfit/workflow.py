@@ -32,7 +32,18 @@ from pathlib import Path
 
 import numpy as np
 
-from glassfit import checks, datasets, expressions, identifiability, models, optimize, priors, results, sampling
+from glassfit import (
+    checks,
+    datasets,
+    expressions,
+    identifiability,
+    models,
+    optimize,
+    priors,
+    results,
+    rundir,
+    sampling,
+)
 from glassfit import compare as comparison
 from glassfit.loading import DataError, Dataset, check_against_model, read_table
 from glassfit.objective import Data, JointObjective, Objective
@@ -270,7 +281,7 @@ def build(spec: RunSpec) -> Problem:
 
 def _save_spec(spec: RunSpec, out: Path, command: str | None, chain: Path):
     doc = {"spec": dataclasses.asdict(spec), "command": command, "chain": str(chain.resolve())}
-    (out / "run.json").write_text(json.dumps(doc, indent=2))
+    rundir.write_text(out / "run.json", json.dumps(doc, indent=2))
 
 
 def _chain_of(run_dir) -> Path:
@@ -291,6 +302,13 @@ def load_spec(run_dir) -> tuple[RunSpec, str | None]:
 
 def _fit_name(problem: Problem, k: int) -> str:
     return "fit.png" if len(problem.datasets) == 1 else f"fit-{problem.datasets[k].id}.png"
+
+
+def _figure_names(problem: Problem, method: str) -> list[str]:
+    """The figures a run of ``method`` writes (and its report shows): one fit plot per dataset, and for emcee
+    the corner and trace plots; files of any earlier run in the directory are not this run's."""
+    names = [_fit_name(problem, k) for k in range(len(problem.datasets))]
+    return names + (["corner.png", "trace.png"] if method == "emcee" else [])
 
 
 def _title(dataset: Dataset, model) -> str:
@@ -382,14 +400,21 @@ def fit(spec: RunSpec, out="glassfit-run", *, resume: bool = False, quiet: bool 
     chain = Path(chain) if chain else out / "chain.h5"
     if resume and not chain.exists():
         raise ValueError(f"cannot resume: {chain} does not exist")
-    if chain.exists() and not resume and spec.method == "emcee":
-        raise ValueError(f"{chain} exists: pass --resume to continue it, or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    if chain.exists() and not resume:
+        if spec.method == "emcee":
+            raise ValueError(f"{chain} exists: pass --resume to continue it, or choose another --out")
+        raise ValueError(f"{out} holds an emcee run ({chain.name}); a least-squares fit there would mix two runs "
+                         "in one directory: choose another --out")
+    with rundir.lock(out):
+        return _fit_locked(problem, spec, out, resume, quiet, command, chain)
+
+
+def _fit_locked(problem, spec, out, resume, quiet, command, chain) -> FitRun:
     _save_spec(spec, out, command, chain)
     info = None
     if spec.method == "leastsq":
         summary = _clean(_leastsq_summary(problem, spec))
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
+        rundir.write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False))
     else:
         search, start = _previous_search(out) if resume else None, None
         if search is None:
@@ -428,7 +453,7 @@ def _posterior_summary(problem: Problem, spec: RunSpec, out: Path, chain: Path, 
                 "search": search, **_statistics(problem, theta)})
     doc.update(_diagnostics(problem, theta, draws=posterior.samples(max_draws=max(200, posterior.nwalkers))))
     doc = _clean(doc)
-    (out / "summary.json").write_text(json.dumps(doc, indent=2, allow_nan=False))
+    rundir.write_text(out / "summary.json", json.dumps(doc, indent=2, allow_nan=False))
     return doc
 
 
@@ -520,10 +545,10 @@ def _write_report(problem: Problem, spec: RunSpec, out: Path, summary: dict, com
         if d.true_params:
             lines.append("- true parameters: " + ", ".join(f"{k} = {v:g}" for k, v in d.true_params.items()))
         lines.append("")
-    figures = sorted(p.name for p in out.glob("*.png"))
+    figures = [name for name in _figure_names(problem, summary["method"]) if (out / name).exists()]
     lines += ["## Figures", "", *[f"![{name}]({name})" for name in figures], ""]
     path = out / "report.md"
-    path.write_text("\n".join(lines))
+    rundir.write_text(path, "\n".join(lines))
     return path
 
 
@@ -719,10 +744,10 @@ def demo(out="glassfit-demo", quiet: bool = False, steps_scale: float = 1.0) -> 
              "| model | χ² | points | free | ΔAIC | ΔBIC | Akaike weight |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.chisqr:.4g} | {r.n_data} | {r.n_varys} | {r.delta_aic:.2f} | {r.delta_bic:.2f} | "
               f"{r.aic_weight:.3f} |" for r in rows]
-    (out / "compare.md").write_text("\n".join(lines) + "\n")
+    rundir.write_text(out / "compare.md", "\n".join(lines) + "\n")
     index += ["", "Model comparison on the synthetic c(T): [compare.md](compare.md).", "",
               f"Total time {time.perf_counter() - t0:.0f} s."]
-    (out / "README.md").write_text("\n".join(index) + "\n")
+    rundir.write_text(out / "README.md", "\n".join(index) + "\n")
     return out
 
 

@@ -179,3 +179,15 @@ def test_check_against_model_counts_free_lmfit_parameters():
     params["eta_c"].set(vary=False)
     params["xi_c"].set(expr="eta_c")
     check_against_model(dataset(n=2), model, params)                    # one free parameter, two points
+
+
+def test_ragged_rows_and_repeated_header_names_are_refused(tmp_path):
+    # decimal commas in a comma-separated file split each number in two: the rows get more cells than the header
+    ragged = write(tmp_path, "Temp,C,dC\n50,5,5,050e-05,1\n60,6,1\n70,7,1\n")
+    with pytest.raises(DataError, match="line 2 has 5 cells, the header 3: a ragged table"):
+        read_table(ragged, "heat_capacity", HEAT, {"y": "J/(g K)"})
+    repeated = write(tmp_path, "Temp,Temp,dC\n1,2,3\n2,3,4\n3,4,5\n", name="dup.csv")
+    with pytest.raises(DataError, match="the header names 'Temp' more than once"):
+        read_table(repeated, "heat_capacity", {"T": "Temp", "y": "Temp", "sigma": "dC"}, {"y": "J/(g K)"})
+    trailing = write(tmp_path, "Temp,C,dC\n0.1,5,1,\n0.2,6,1,\n0.3,7,1,\n", name="trailing.csv")
+    assert read_table(trailing, "heat_capacity", HEAT, {"y": "J/(g K)"}).n == 3      # empty trailing cells are fine
