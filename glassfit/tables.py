@@ -32,17 +32,21 @@ table are solved exactly on the fly (or returned as NaN on request).
 
 The cache lives in ``$GLASSFIT_CACHE_DIR`` or the user cache directory, keyed
 by a hash of the build settings and the package version; files are written
-atomically, so concurrent builders are safe, and a corrupt file is rebuilt.
+atomically with mode 0644 (a shared cache stays readable) and a SHA-256 of their
+contents, which is checked on every load, so an altered file is rebuilt, as is a
+corrupt one; one builder at a time holds a lock, the others wait and read its file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import functools
 import hashlib
 import json
-import logging
 import os
+import sys
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -61,9 +65,7 @@ from glassfit.potential import (
 )
 from glassfit.spectrum import TwoLevel, _wronskian_splitting, solve, symmetric_splitting, two_level_from
 
-log = logging.getLogger(__name__)
-
-_FORMAT = 1                       # bump when the stored arrays change meaning
+_FORMAT = 2                       # bump when the stored arrays change meaning (2: content hash)
 _TWO_LOOP = -6299.0 / 10368.0     # S0⁻² coefficient of the instanton series (physics.md §1.3)
 _SUBTRACT_BELOW = 11.0            # J̃_sym from E1 − E0 below this A_b
 _WRONSKIAN_TO = 18.0              # ... from the Wronskian identity up to this A_b, the series beyond
@@ -216,12 +218,26 @@ def cache_dir() -> Path:
     return Path(pooch.os_cache("glassfit"))
 
 
+def content_hash(data: dict) -> str:
+    """SHA-256 over every array of a table file but the hash itself (names, dtypes, shapes and bytes)."""
+    h = hashlib.sha256()
+    for name in sorted(k for k in data if k != "content_sha256"):
+        arr = np.ascontiguousarray(data[name])
+        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
 def _read(path: Path, key: str) -> dict | None:
-    """Arrays stored at ``path`` if it is a complete table file for ``key``, else None."""
+    """Arrays stored at ``path`` if it is a complete, unaltered table file for ``key``, else None."""
     try:
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}
         if str(data.get("key")) != key:
+            return None
+        if str(data.get("content_sha256")) != content_hash(data):
+            warnings.warn(f"ignoring spectrum table cache {path}: its contents do not match their SHA-256 "
+                          "(altered or written by an older glassfit); rebuilding", stacklevel=3)
             return None
         return data
     except (FileNotFoundError, NotADirectoryError):
@@ -232,13 +248,15 @@ def _read(path: Path, key: str) -> dict | None:
 
 
 def _write(path: Path, data: dict) -> None:
-    """Write atomically: a temporary file in the same directory, then os.replace."""
+    """Write atomically (a temporary file in the same directory, then os.replace), readable by every user of
+    a shared cache (mode 0644), with the content hash that :func:`_read` checks."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **data)
+                np.savez(fh, **data, content_sha256=np.array(content_hash(data)))
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -253,16 +271,42 @@ def load_or_build(settings: TableSettings | None = None, directory: Path | None 
     st = settings or TableSettings()
     key = st.key()
     path = Path(directory or cache_dir()) / f"spectrum-tables-{key[:20]}.npz"
-    data = _read(path, key)
-    if data is not None:
-        try:
-            return SpectrumTables(data, st)
-        except (KeyError, ValueError, IndexError) as exc:   # complete zip, wrong contents
-            warnings.warn(f"ignoring malformed spectrum table cache {path} ({exc!r}); rebuilding", stacklevel=2)
-    log.info("building spectrum tables (once; cached in %s)", path)
-    data = build_tables(st)
-    _write(path, data)
+    cached = _cached(path, key, st)
+    if cached is not None:
+        return cached
+    with _build_lock(path):                       # one builder; the others wait and then read its file
+        cached = _cached(path, key, st)
+        if cached is not None:
+            return cached
+        print(f"glassfit: building the spectrum tables once (about 30 s; cached in {path.parent})", file=sys.stderr)
+        data = build_tables(st)
+        _write(path, data)
     return SpectrumTables(data, st)
+
+
+def _cached(path: Path, key: str, st: TableSettings) -> SpectrumTables | None:
+    data = _read(path, key)
+    if data is None:
+        return None
+    try:
+        return SpectrumTables(data, st)
+    except (KeyError, ValueError, IndexError) as exc:   # complete zip, wrong contents
+        warnings.warn(f"ignoring malformed spectrum table cache {path} ({exc!r}); rebuilding", stacklevel=3)
+        return None
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path):
+    """An exclusive flock on ``<table>.lock`` beside the cache file (none if the directory is not writable)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_suffix(".lock"), "a")        # closed by the with-block below
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 @functools.lru_cache(maxsize=1)

@@ -219,7 +219,29 @@ def test_concurrent_builders_are_safe(tmp_path):
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
     assert len({o[0] for o in outs}) == 1
+    assert sum("building the spectrum tables" in o[1] for o in outs) == 1     # the lock: one builder
     assert len(list(tmp_path.glob("*.npz"))) == 1 and not list(tmp_path.glob("*.tmp"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_or_build(TINY, tmp_path)
+
+
+def test_altered_cache_contents_are_detected_and_the_file_is_shared(tmp_path):
+    load_or_build(TINY, tmp_path)
+    (path,) = tmp_path.glob("spectrum-tables-*.npz")
+    assert path.stat().st_mode & 0o777 == 0o644                   # readable by the other users of a shared cache
+    with np.load(path) as npz:
+        data = {k: npz[k] for k in npz.files}
+    data["ln_j_sym"] = data["ln_j_sym"] * 1.5                      # a valid archive with one table scaled
+    np.savez(path, **data)
+    with pytest.warns(UserWarning, match="do not match their SHA-256"):
+        rebuilt = load_or_build(TINY, tmp_path)
+    assert rebuilt.symmetric_amplitude(6.0) == pytest.approx(symmetric_splitting(6.0), rel=1e-6)
+
+
+def test_a_build_says_so_in_one_line(tmp_path, capsys):
+    load_or_build(TINY, tmp_path)
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("glassfit: building the spectrum tables once") and str(tmp_path) in line
+    load_or_build(TINY, tmp_path)
+    assert capsys.readouterr().err == ""
