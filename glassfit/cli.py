@@ -8,6 +8,7 @@ sampler keeps its chain (continue it with ``--resume``) and exits with 130.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -69,7 +70,8 @@ def _spec(args):
 
 def _data_options(p):
     p.add_argument("sources", nargs="+", metavar="DATASET-or-FILE",
-                   help="catalog ids (glassfit datasets list) or data files; several = a joint fit")
+                   help="catalog ids (glassfit datasets list), e.g. stycast-1266, or data files (with --observable, "
+                        "--columns, --units); several = a joint fit sharing parameters by name")
     p.add_argument("--model", default="kki", help="kki (default), stm, or a model id of `glassfit models`")
     p.add_argument("--observable", help="for files: heat_capacity, conductivity, attenuation, velocity, time_heat")
     p.add_argument("--columns", help="for files: e.g. T=Temp,y=C,sigma=dC (header names)")
@@ -101,13 +103,24 @@ def _data_options(p):
 def _sampler_options(p, default_method):
     p.add_argument("--method", default=default_method, choices=("leastsq", "emcee"),
                    help=f"least squares or emcee (default {default_method})")
-    p.add_argument("--walkers", type=int)
+    p.add_argument("--walkers", type=int, help="emcee walkers, even and ≥ 2 × free parameters "
+                   "(default max(16, 4 × free))")
     p.add_argument("--steps", type=int, default=3000, help="total steps of the chain (emcee; default 3000)")
     p.add_argument("--until-converged", action=argparse.BooleanOptionalAction, default=True,
                    help="stop when N ≥ 50 τ and τ is stable to 1 %% (default on)")
-    p.add_argument("--processes", type=int, default=1, help="worker processes for the walkers")
+    p.add_argument("--processes", type=int, default=1,
+                   help="worker processes for the walkers, at most the machine's cores (default 1)")
     p.add_argument("--moves", default="stretch", choices=("stretch", "de"),
                    help="emcee proposal: stretch (default) or a differential-evolution mix for ridge-like posteriors")
+
+
+FIT_EXAMPLES = """examples:
+  glassfit fit stycast-1266 --model stm --tie v_t=0.5*v_l --prior "v_l=lognormal(3000, 0.4)" --out sty
+  glassfit fit stycast-1266 --model kki --method leastsq --tie chi_2=chi_1
+  glassfit fit mydata.csv --observable heat_capacity --columns T=Temp,y=C,sigma=dC --units "T=mK,y=erg/(g K)"
+  glassfit fit synthetic-kki-heat-capacity synthetic-kki-conductivity --out joint      # a joint fit
+  glassfit fit ... --out sty --resume --steps 20000                                    # continue a chain
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,34 +129,40 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"glassfit {glassfit.__version__}")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="no progress bars or messages (also accepted before the subcommand)")
 
-    p = sub.add_parser("datasets", help="the dataset catalog: list, show ID, fetch ID")
-    p.add_argument("action", choices=("list", "show", "fetch"))
-    p.add_argument("id", nargs="?")
+    p = sub.add_parser("datasets", parents=[quiet], help="the dataset catalog: list, show ID, fetch ID")
+    p.add_argument("action", choices=("list", "show", "fetch"), help="list the catalog, show or fetch one dataset")
+    p.add_argument("id", nargs="?", help="a dataset id for show and fetch, e.g. stycast-1266")
 
-    p = sub.add_parser("models", help="list the models, or show one's parameter table")
-    p.add_argument("name", nargs="?")
+    p = sub.add_parser("models", parents=[quiet], help="list the models, or show one's parameter table")
+    p.add_argument("name", nargs="?", help="a model id, e.g. kki_conductivity (omit to list them)")
 
-    p = sub.add_parser("fit", help="fit datasets (least squares or emcee) and write a run directory")
+    p = sub.add_parser("fit", parents=[quiet], help="fit datasets (least squares or emcee) and write a run directory",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FIT_EXAMPLES)
     _data_options(p)
     _sampler_options(p, default_method="emcee")
     p.add_argument("--chain", help="chain file (default OUT/chain.h5)")
     p.add_argument("--resume", action="store_true", help="continue the chain up to --steps total")
     p.add_argument("--out", default="glassfit-run", help="run directory (default ./glassfit-run)")
 
-    p = sub.add_parser("compare", help="KKI against STM/Black on the same data: ΔAIC, ΔBIC (and LOO with emcee)")
+    p = sub.add_parser("compare", parents=[quiet],
+                       help="KKI against STM/Black on the same data: ΔAIC, ΔBIC (and LOO with emcee)")
     _data_options(p)
     _sampler_options(p, default_method="leastsq")
     p.add_argument("--out", default="glassfit-compare", help="run directories of the emcee fits")
 
     for name, what in (("plot", "redraw the figures"), ("report", "rewrite report.md")):
-        p = sub.add_parser(name, help=f"{what} of a saved run")
-        p.add_argument("run_dir")
+        p = sub.add_parser(name, parents=[quiet], help=f"{what} of a saved run")
+        p.add_argument("run_dir", help="a directory written by `glassfit fit`, e.g. glassfit-run")
 
-    p = sub.add_parser("demo", help="the README's main job: fits of the bundled data, written to --out")
+    p = sub.add_parser("demo", parents=[quiet],
+                       help="the README's main job: fits of the bundled data, written to --out")
     p.add_argument("--out", default="glassfit-demo")
 
-    sub.add_parser("spectrum", help="summary of the spectrum engine (builds the tables once)")
+    sub.add_parser("spectrum", parents=[quiet], help="summary of the spectrum engine (builds the tables once)")
     return parser
 
 
@@ -233,7 +252,10 @@ def main(argv=None) -> int:
         print(f"glassfit {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     if text and not (args.quiet and args.command in ("fit", "demo")):
-        print(text)
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:                      # e.g. `glassfit datasets list | head`: the reader left
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -133,9 +133,10 @@ def _local(objective, theta0=None, max_nfev=None, counter=None, use_priors=True,
 
     theta = objective.theta() if theta0 is None else objective.vector(theta0, "the start θ")
     noise, free = _split(objective)
-    if not np.isfinite(objective.logpost(theta)):
-        raise ValueError(f"the starting point {objective.named(theta)} has a log-posterior of -inf; choose start "
-                         "values inside the prior support where the model is finite (--set NAME=VALUE)")
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(objective.logpost(theta))
+    if not finite:
+        raise ValueError(_why_not_finite(objective, theta))
     lo, hi = (np.array([objective.priors[objective.names[i]].support[k] for i in free]) for k in (0, 1))
     fun = counter or _Counted(objective, theta, free, use_priors)
     fit = None
@@ -154,6 +155,18 @@ def _local(objective, theta0=None, max_nfev=None, counter=None, use_priors=True,
     for part, i in noise:
         cov[i, i] = theta[i] ** 2 / (2 * part.data.y.size)
     return theta, cov, fit.jac[:n_data]
+
+
+def _why_not_finite(objective, theta) -> str:
+    """One line on why the log-posterior at the start θ is −inf: which start values leave their prior's
+    support, or else that the likelihood itself is not finite."""
+    outside = [f"{n} = {v:g} (prior support [{objective.priors[n].support[0]:g}, {objective.priors[n].support[1]:g}])"
+               for n, v in objective.named(theta).items() if not math.isfinite(objective.priors[n].logp(v))]
+    if outside:
+        return (f"the start value {'; '.join(outside)} lies outside its prior: set it inside with --set NAME=VALUE "
+                "or give a wider --prior")
+    return (f"the likelihood is not finite at the start values {objective.named(theta)}: check σ (it must be > 0 "
+            "and not vanishingly small), the data and the model's range")
 
 
 def _covariance(jac, prior_list) -> np.ndarray:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import shlex
 import sys
 import time
@@ -114,6 +115,15 @@ class RunSpec:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         if self.moves not in MOVES:
             raise ValueError(f"moves must be one of {MOVES}, got {self.moves!r}")
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"--steps must be an integer ≥ 1, got {self.steps!r}")
+        cores = os.cpu_count() or 1
+        if not isinstance(self.processes, int) or not 1 <= self.processes <= cores:
+            raise ValueError(f"--processes must be between 1 and the {cores} cores of this machine, "
+                             f"got {self.processes!r}")
+        if self.walkers is not None and (self.walkers < 2 or self.walkers % 2):
+            raise ValueError(f"--walkers must be an even number ≥ 2 (and ≥ 2 × the free parameters), "
+                             f"got {self.walkers}")
         if self.search not in SEARCHES:
             raise ValueError(f"search must be one of {SEARCHES}, got {self.search!r}")
         if self.starts is not None and self.starts < 1:
@@ -259,7 +269,12 @@ def build(spec: RunSpec) -> Problem:
     families = () if spec.model in models.REGISTRY else tuple(FAMILIES[loaded[0].observable])
     _check_names(spec, all_params + [model_for(d, f, spec.t_exp).make_params() for d in loaded
                                      for f in families])
-    parsed = {name: priors.prior_from_text(text) for name, text in spec.priors.items()}
+    parsed = {}
+    for name, text in spec.priors.items():
+        try:
+            parsed[name] = priors.prior_from_text(text)
+        except ValueError as exc:
+            raise ValueError(f"--prior {name}={text}: {exc}") from None
     for name in set(spec.log) & set(parsed):
         parsed[f"ln_{name}"] = priors.in_logarithm(parsed.pop(name), name)
     parts = []
@@ -402,7 +417,8 @@ def fit(spec: RunSpec, out="glassfit-run", *, resume: bool = False, quiet: bool 
         raise ValueError(f"cannot resume: {chain} does not exist")
     if chain.exists() and not resume:
         if spec.method == "emcee":
-            raise ValueError(f"{chain} exists: pass --resume to continue it, or choose another --out")
+            option = "--chain" if chain != out / "chain.h5" else "--out"
+            raise ValueError(f"{chain} exists: pass --resume to continue it, or choose another {option}")
         raise ValueError(f"{out} holds an emcee run ({chain.name}); a least-squares fit there would mix two runs "
                          "in one directory: choose another --out")
     with rundir.lock(out):

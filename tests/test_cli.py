@@ -250,3 +250,31 @@ def cli_fit_summary(out, capsys, *args):
     assert main(["--quiet", "fit", *args, "--method", "leastsq", "--out", str(out)]) == 0
     capsys.readouterr()
     return json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (["fit", STM_DATA, "--model", "stm", "--processes", "1000"], "--processes must be between 1 and the"),
+    (["fit", STM_DATA, "--model", "stm", "--steps", "0"], "--steps must be an integer ≥ 1, got 0"),
+    (["fit", STM_DATA, "--model", "stm", "--walkers", "7"], "--walkers must be an even number"),
+    (["fit", STM_DATA, "--model", "stm", "--prior", "P0=gauss(1, 2)"], "--prior P0=gauss(1, 2): cannot read"),
+    (["fit", STM_DATA, "--model", "stm", "--method", "leastsq", "--search", "none", "--set", "P0=1e-4",
+      "--prior", "P0=uniform(1, 2)"],
+     "the start value P0 = 0.0001 (prior support [1, 2]) lies outside its prior"),
+])
+def test_messages_name_the_option(tmp_path, capsys, argv, match):
+    one_line_error(capsys, *argv, "--out", str(tmp_path / "m"), match=match)
+
+
+def test_chain_message_names_the_chain_option_and_quiet_works_after_the_subcommand(tmp_path, capsys):
+    chain = tmp_path / "elsewhere.h5"
+    args = ["fit", STM_DATA, "--model", "stm", "--steps", "100", "--no-until-converged", "--chain", str(chain)]
+    assert main([*args, "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    one_line_error(capsys, *args, "--out", str(tmp_path / "b"), match="or choose another --chain")
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    result = subprocess.run(f"{sys.executable} -m glassfit datasets list | head -n 1", shell=True,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "Traceback" not in result.stderr and result.stdout.count("\n") == 1

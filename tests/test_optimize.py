@@ -112,5 +112,8 @@ def test_bad_search_arguments():
         optimize.map_fit(objective, method="anneal")
     with pytest.raises(ValueError, match="screen and starts must be"):
         optimize.map_fit(objective, starts=0)
-    with pytest.raises(ValueError, match="log-posterior of -inf"):
+    with pytest.raises(ValueError, match=r"the start value a = 50 \(prior support \[0.1, 5\]\) lies outside"):
         optimize.least_squares(objective, [50.0])
+    tiny = Objective(objective.model, Data({"x": X}, np.cos(2.3 * X), 1e-320), priors={"a": Uniform(0.1, 5.0)})
+    with pytest.raises(ValueError, match="the likelihood is not finite at the start values"):
+        optimize.least_squares(tiny, [1.0])
