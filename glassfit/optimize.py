@@ -269,17 +269,19 @@ def map_fit(objective, *, method: str = "multistart", starts: int | None = None,
     if not local_starts:
         raise ValueError(f"no point of the prior support gives a finite posterior for {objective.names}; "
                          "check the priors and the data")
-    optima = []
+    optima, failures = [], []
     for x in local_starts:            # coarse local fits (Φ to 1e-6 relative) from every start ...
         start = theta0.copy()
         start[free] = x
         try:
             theta, _, _ = _local(objective, start, max_nfev, counter, use_priors, ftol=_COARSE_FTOL)
-        except ValueError:
+        except ValueError as exc:
+            failures.append(str(exc))
             continue
         optima.append(_optimum(objective, theta, free, use_priors))
     if not optima:
-        raise ValueError(f"every local fit of {objective.names} failed; check the priors and the data")
+        raise ValueError(failures[0] if len(failures) == 1 else
+                         f"every local fit of {objective.names} failed, the first because {failures[0]}")
     best = min(optima, key=lambda o: o.phi)     # ... and the best polished to scipy's default tolerance
     theta, cov, _ = _local(objective, best.theta, max_nfev, counter, use_priors)
     optima.append(_optimum(objective, theta, free, use_priors))
