@@ -176,9 +176,12 @@ def load(dataset_id: str) -> Dataset:
     """A catalogued dataset, read and validated, with the catalog's metadata; σ = sigma_rel · κ for the
     CMB-S4 files (no uncertainties given; 3 % covers their digitization error, shared datasets README)."""
     e = entry(dataset_id)
-    data = read_table(fetch(dataset_id), e.observable, e.columns, e.units, sigma_rel=e.sigma_rel,
-                      title_line=e.url is not None)
+    path = fetch(dataset_id)
+    data = read_table(path, e.observable, e.columns, e.units, sigma_rel=e.sigma_rel, title_line=e.url is not None)
     notes = (*data.notes, e.notes) if e.notes else data.notes
+    if e.url is not None:
+        where = "$GLASSFIT_DATA_DIR" if data_dir() is not None else "the download cache"
+        notes = (*notes, f"read from {where}: {path} (the upstream file, sha256 checked)")
     if e.sigma_rel is not None:
         notes = (*notes, f"sigma_rel = {e.sigma_rel:g}: glassfit's default for digitized data (two digitizations "
                          "of one curve in the CMB-S4 set differ by a median 1.5 %, at most 6 %)")

@@ -19,6 +19,10 @@ X_UNITS = {"T": "K", "f": "Hz", "t": "s", "omega": "rad/s"}
 _LEVELS = (2.5, 16.0, 50.0, 84.0, 97.5)
 
 
+#: resolution of the figures written to files (print quality)
+DPI = 200
+
+
 def _part(objective, dataset):
     """The single-dataset Objective named ``dataset`` (or at index ``dataset``; default the first)."""
     parts = objective.parts
@@ -91,7 +95,7 @@ def _groups(part):
 
 def _save(fig, path):
     if path is not None:
-        fig.savefig(Path(path), dpi=100)
+        fig.savefig(Path(path), dpi=DPI)
     return fig
 
 
@@ -189,10 +193,11 @@ def number_format(values) -> str:
 
 
 def corner_plot(posterior: Posterior, objective, derived_values: dict | None = None, title: str | None = None,
-                path=None, discard: int | None = None):
+                path=None, discard: int | None = None, truths: dict | None = None):
     """Corner plot (corner.py) of the free parameters (and ``derived_values`` of equal length, e.g. from
     :func:`glassfit.results.derived` with ``max_draws=None``), units in the labels and a number format per
-    parameter from its posterior width in the diagonal titles."""
+    parameter from its posterior width in the diagonal titles; ``truths`` (name → value, e.g. the true
+    parameters of synthetic data) are drawn as lines."""
     import corner
     from matplotlib.figure import Figure
 
@@ -210,13 +215,22 @@ def corner_plot(posterior: Posterior, objective, derived_values: dict | None = N
     corner.corner(samples, labels=labels, fig=fig, quantiles=(0.16, 0.5, 0.84), show_titles=False,
                   label_kwargs={"fontsize": "small"}, max_n_ticks=3)
     axes = np.array(fig.axes).reshape(ndim, ndim)
+    marks = [(truths or {}).get(n) for n in names]
+    for i in range(ndim):
+        for j in range(i + 1):
+            if marks[j] is not None:
+                axes[i, j].axvline(marks[j], color="C3", lw=1)
+            if j < i and marks[i] is not None:
+                axes[i, j].axhline(marks[i], color="C3", lw=1)
     for i in range(ndim):
         q16, med, q84 = np.percentile(samples[:, i], [16, 50, 84])
         fmt = number_format(samples[:, i])
         axes[i, i].set_title(f"{labels[i]} = {med:{fmt}}$^{{+{q84 - med:{fmt}}}}_{{-{med - q16:{fmt}}}}$",
                              fontsize="small")
-    if title:
-        fig.suptitle(title)
+    if title:                          # above the diagonal titles: keep 0.8 inch free at the top
+        height = fig.get_figheight()
+        fig.subplots_adjust(top=min(fig.subplotpars.top, 1.0 - 0.8 / height))
+        fig.suptitle(title, y=1.0 - 0.15 / height, va="top")
     return _save(fig, path)
 
 

@@ -278,3 +278,27 @@ def test_a_closed_pipe_is_not_a_traceback():
     result = subprocess.run(f"{sys.executable} -m glassfit datasets list | head -n 1", shell=True,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "Traceback" not in result.stderr and result.stdout.count("\n") == 1
+
+
+def test_reports_state_fixed_values_goodness_of_fit_and_print_resolution(tmp_path, capsys):
+    from PIL import Image
+
+    poor = cli_fit_summary(tmp_path / "stm", capsys, "synthetic-kki-heat-capacity", "--model", "stm")
+    good = cli_fit_summary(tmp_path / "kki", capsys, "synthetic-kki-heat-capacity", "--set", "xi_c=1.2",
+                           "--fix", "xi_c")
+    assert poor["p_value"] < 1e-100 and 0.05 < good["p_value"] < 1.0
+    poor_report, good_report = ((tmp_path / d / "report.md").read_text() for d in ("stm", "kki"))
+    assert "**a poor fit**" in poor_report and "poor fit" not in good_report
+    assert "  - fixed: xi_c = 1.2, w = 22.6 K, eta_L = 0.0442" in good_report
+    with Image.open(tmp_path / "kki" / "fit.png") as image:
+        assert image.info["dpi"] == pytest.approx((200, 200), abs=0.5)
+
+
+def test_demo_runs_say_how_to_reproduce_the_fit_itself(tmp_path):
+    from glassfit.workflow import demo
+
+    out = demo(tmp_path / "d", quiet=True, steps_scale=0.05)
+    report = (out / "kki-heat-capacity" / "report.md").read_text()
+    assert "glassfit fit synthetic-kki-heat-capacity --model kki --method emcee" in report
+    index = (out / "README.md").read_text()
+    assert "stm | 424 | " in index and "**poor fit**" in index.split("stm-heat-capacity")[2]

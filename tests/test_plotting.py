@@ -100,3 +100,15 @@ def test_bad_inputs(stm_posterior):
         plotting.trace_plot(post, line_objective())
     with pytest.raises(ValueError, match="derived 'N' has 3 values"):
         plotting.corner_plot(post, obj, derived_values={"N": [1, 2, 3]})
+
+
+def test_corner_truth_lines_and_a_title_clear_of_the_panels():
+    obj = line_objective()
+    rng = np.random.default_rng(1)
+    chain = np.stack([rng.normal(1.0, 0.1, (100, 10)), rng.normal(2.0, 0.2, (100, 10))], axis=-1)
+    fig = plotting.corner_plot(fixed_posterior(obj, chain), obj, truths={obj.names[0]: 1.05}, title="SYNTHETIC")
+    lower_left = np.array(fig.axes).reshape(2, 2)[1, 0]
+    vertical = [line.get_xdata()[0] for line in lower_left.get_lines() if line.get_color() == "C3"]
+    assert vertical == [1.05]                                          # the truth of the first parameter only
+    top_of_panels = max(ax.get_position().y1 for ax in fig.axes)
+    assert fig.subplotpars.top == pytest.approx(top_of_panels) and top_of_panels <= 1 - 0.8 / fig.get_figheight()
