@@ -201,10 +201,20 @@ def bound_warnings(objective, theta, rtol: float = 1e-6) -> list[str]:
     return out
 
 
+def insensitive_warnings(objective, theta) -> list[str]:
+    """One line per free parameter on which no residual depends at θ (a zero column of the Jacobian)."""
+    norms = np.linalg.norm(jacobian(objective, theta), axis=0)
+    scale = max(float(norms.max()), 1e-300)
+    return [f"the data do not depend on {name} at the optimum (∂r/∂{name} = 0): its value and error are the "
+            "prior's alone" for name, norm in zip(objective.names, norms, strict=True) if norm <= 1e-12 * scale]
+
+
 def warnings_at(objective, theta) -> list[str]:
-    """Parameters on a bound (:func:`bound_warnings`), then the models' validity warnings at θ, each prefixed
-    by its dataset when there are several."""
-    named, parts, out = objective.named(theta), objective.parts, bound_warnings(objective, theta)
+    """Parameters on a bound (:func:`bound_warnings`) or that no residual depends on
+    (:func:`insensitive_warnings`), then the models' validity warnings at θ, each prefixed by its dataset when
+    there are several."""
+    named, parts = objective.named(theta), objective.parts
+    out = bound_warnings(objective, theta) + insensitive_warnings(objective, theta)
     for part in (p for p in parts if isinstance(p.model, ReportingModel)):
         for line in part.model.validity_warnings(part.values(named), part.data.x):
             out.append(line if len(parts) == 1 else f"{part.data.name}: {line}")

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,14 @@ def _pooled_log_prob(theta):
 
 
 # ---------------------------------------------------------------- chain file
+#: free disk space [bytes] a chain file must keep beyond each block of steps it writes
+DISK_MARGIN = 16 * 2**20
+
+
+class DiskFullError(ValueError):
+    """The disk cannot take the next block of steps; the chain file is left as it was (resumable)."""
+
+
 class _BlockBackend(emcee.backends.HDFBackend):
     """emcee's HDF5 backend, writing the steps held in memory at each :meth:`flush` (and their last RNG state)."""
 
@@ -91,10 +100,17 @@ class _BlockBackend(emcee.backends.HDFBackend):
                              state.random_state))
 
     def flush(self):
-        """Write the buffered steps; the file then holds a resumable chain."""
+        """Write the buffered steps; the file then holds a resumable chain.  :class:`DiskFullError` (nothing
+        written) if the disk cannot hold the block with a margin of :data:`DISK_MARGIN` bytes."""
         if not self._buffer:
             return
         coords, log_prob, blobs, accepted, _ = zip(*self._buffer, strict=True)
+        needed = 2 * sum(np.stack(a).nbytes for a in (coords, log_prob)) + DISK_MARGIN
+        free = shutil.disk_usage(Path(self.filename).resolve().parent).free
+        if free < needed:
+            raise DiskFullError(f"{self.filename}: only {free / 1e6:.1f} MB free on its disk, less than the "
+                                f"{needed / 1e6:.1f} MB the next {len(coords)} steps need; the chain keeps its "
+                                f"{self.iteration} complete steps: free some space and continue with --resume")
         with self.open("a") as f:
             g = f[self.name]
             i, n = int(g.attrs["iteration"]), len(coords)
@@ -265,6 +281,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         done = 0
     t0 = time.perf_counter()
     pool, counter, serial_before = None, multiprocessing.Value("l", 0), objective.n_nonfinite
+    disk_full = False
     if processes > 1:
         pool = multiprocessing.get_context().Pool(processes, initializer=_init_worker, initargs=(objective, counter))
     try:
@@ -283,11 +300,15 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
                 previous = tau
                 if converge and converged:
                     break
+    except DiskFullError:
+        disk_full = True
+        raise
     finally:
-        backend.flush()
         if pool is not None:
             pool.close()
             pool.join()
+        if not disk_full:                  # the steps held in memory are written on every other exit
+            backend.flush()
     n = backend.iteration
     if tau is None and n > 0:
         tau = autocorr_time(backend.get_chain())
@@ -311,4 +332,5 @@ def _start(objective, nwalkers, seed, start):
     return State(start, random_state=np.random.RandomState(seed).get_state())
 
 
-__all__ = ["RunInfo", "autocorr_time", "default_walkers", "fingerprint", "initial_walkers", "is_converged", "run"]
+__all__ = ["DiskFullError", "RunInfo", "autocorr_time", "default_walkers", "fingerprint", "initial_walkers",
+           "is_converged", "run"]

@@ -259,12 +259,26 @@ def _check_names(spec: RunSpec, all_params):
             raise ValueError(f"unknown parameter {unknown[0]!r} in {option}; the models have: {sorted(known)}")
 
 
+def _distinct_ids(loaded: list[Dataset], where: list[str]) -> list[Dataset]:
+    """Datasets with distinct ids: files that share a name (in different folders) get their folder's name
+    as a prefix (``folder-name``), then a number if that is not enough."""
+    ids = [d.id for d in loaded]
+    out = []
+    for d, w in zip(loaded, where, strict=True):
+        if ids.count(d.id) > 1:
+            d = dataclasses.replace(d, id=f"{Path(w).parent.name}-{d.id}")
+        out.append(d)
+    if len({d.id for d in out}) != len(out):
+        out = [dataclasses.replace(d, id=f"{d.id}-{k + 1}") for k, d in enumerate(out)]
+    return out
+
+
 def build(spec: RunSpec) -> Problem:
     """Load the data, build the models, apply ``spec``'s values, flags and priors, and make the objective."""
-    loaded = [load_source(s, spec.read) for s in spec.sources]
-    ids = [d.id for d in loaded]
-    if len(set(ids)) != len(ids):
-        raise DataError(f"the same dataset is given twice: {ids}")
+    where = [s if s in datasets.catalog() else str(Path(s).resolve()) for s in spec.sources]
+    if len(set(where)) != len(where):
+        raise DataError(f"the same dataset is given twice: {next(w for w in where if where.count(w) > 1)}")
+    loaded = _distinct_ids([load_source(s, spec.read) for s in spec.sources], where)
     built = [model_for(d, spec.model, spec.t_exp) for d in loaded]
     all_params = [m.make_params() for m in built]
     families = () if spec.model in models.REGISTRY else tuple(FAMILIES[loaded[0].observable])
@@ -564,10 +578,11 @@ def _write_report(problem: Problem, spec: RunSpec, out: Path, summary: dict, com
                   "sampler's last check): **"
                   f"{'yes' if chain['converged'] else 'NO — run longer (--resume --steps N)'}**"]
     else:
-        lines += ["| parameter | MAP ± 1σ | unit | prior |", "|---|---|---|---|"]
+        set_by = {r["name"]: r["set_by"] for r in summary.get("constraints", [])}
+        lines += ["| parameter | MAP ± 1σ | unit | prior | 1σ set by |", "|---|---|---|---|---|"]
         for r in summary["parameters"]:
             lines.append(f"| {r['name']} | {r['value']:.5g} ± {r['stderr']:.2g} | {r['unit']} | "
-                         f"{_prior_text(summary['priors'][r['name']])} |")
+                         f"{_prior_text(summary['priors'][r['name']])} | {set_by.get(r['name'], '—')} |")
         lines += ["", f"χ² = {summary['chisqr']:.4g} for {summary['ndata']} points and {summary['nvarys']} free "
                   f"parameters (χ²_ν = {summary['redchi']:.3g}); AIC = {summary['aic']:.4g}, "
                   f"BIC = {summary['bic']:.4g}; prior part −2 ln[p(θ)/p(mode)] = {summary['prior_penalty']:.3g}.",

@@ -302,3 +302,25 @@ def test_demo_runs_say_how_to_reproduce_the_fit_itself(tmp_path):
     assert "glassfit fit synthetic-kki-heat-capacity --model kki --method emcee" in report
     index = (out / "README.md").read_text()
     assert "stm | 424 | " in index and "**poor fit**" in index.split("stm-heat-capacity")[2]
+
+
+def test_two_files_of_one_name_in_different_folders_are_two_datasets(tmp_path, capsys):
+    from glassfit.datasets import load
+
+    d = load(STM_DATA)
+    for folder, scale in (("run-a", 1.0), ("run-b", 1.02)):
+        (tmp_path / folder).mkdir()
+        rows = "\n".join(f"{t:.9e},{y * scale:.9e},{s:.9e}" for t, y, s in zip(d.x["T"], d.y, d.sigma, strict=True))
+        (tmp_path / folder / "c.csv").write_text("T,C,dC\n" + rows + "\n")
+    files = [str(tmp_path / f / "c.csv") for f in ("run-a", "run-b")]
+    opts = ["--observable", "heat_capacity", "--columns", "T=T,y=C,sigma=dC", "--units", "y=J/(g K)"]
+    spec = _spec_for(files, opts)
+    assert [x.id for x in build(spec).datasets] == ["run-a-c", "run-b-c"]
+    one_line_error(capsys, "fit", files[0], files[0], *opts, "--model", "stm", "--out", str(tmp_path / "o"),
+                   match="the same dataset is given twice")
+
+
+def _spec_for(files, opts):
+    from glassfit import cli
+
+    return cli._spec(cli._parser().parse_args(["fit", *files, *opts, "--model", "stm"]))

@@ -116,3 +116,14 @@ def test_a_parameter_on_its_bound_is_reported():
     assert identifiability.bound_warnings(objective, [2.9]) == []
     scale = Objective(model, objective.data, priors={"a": LogNormal(3.0, 0.4)})      # support (0, ∞)
     assert identifiability.bound_warnings(scale, [3000.0]) == []
+
+
+def test_a_parameter_the_data_do_not_see_is_reported():
+    model = lmfit.Model(lambda x, a, b: a * x + 0.0 * b)
+    objective = Objective(model, Data({"x": np.arange(1.0, 5.0)}, 2.0 * np.arange(1.0, 5.0), 0.1),
+                          priors={"a": Uniform(0.0, 3.0), "b": Uniform(-1.0, 1.0)})
+    found = optimize.map_fit(objective, seed=0)
+    (line,) = identifiability.warnings_at(objective, found.theta)
+    assert line.startswith("the data do not depend on b at the optimum")
+    rows = {r["name"]: r for r in identifiability.constraint_table(objective, found.theta, cov=found.cov)}
+    assert rows["b"]["set_by"] == "prior" and rows["a"]["set_by"] == "data"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from inference_toys import STM_TRUTH, line_objective, stm_objective
 
-from glassfit import optimize, sampling
+from glassfit import optimize, results, sampling
 from glassfit.objective import Data, Objective
 
 TESTS = Path(__file__).parent
@@ -185,3 +185,22 @@ def test_least_squares_gives_flat_directions_the_prior_width():
     assert flat @ cov @ flat > 1.0                                   # ≈ prior variance (9.9·0.34)² ~ 11
     steep = np.array([theta[1], theta[0]]) / np.hypot(*theta)
     assert steep @ cov @ steep < 1e-4                                # the product: σ ≈ 0.01/|x| scale
+
+
+def test_a_full_disk_stops_cleanly_and_the_chain_resumes_bit_for_bit(tmp_path, monkeypatch):
+    obj = stm_objective()
+    sampling.run(obj, tmp_path / "long.h5", max_steps=90, seed=4, converge=False, check_every=20)
+    real, calls = sampling.shutil.disk_usage, []
+
+    def filling(path):                              # the disk fills up before the third block
+        calls.append(path)
+        usage = real(path)
+        return usage._replace(free=usage.free if len(calls) <= 2 else 1000)
+
+    monkeypatch.setattr(sampling.shutil, "disk_usage", filling)
+    with pytest.raises(sampling.DiskFullError, match=r"only 0.0 MB free .* keeps its 40 complete steps"):
+        sampling.run(obj, tmp_path / "part.h5", max_steps=90, seed=4, converge=False, check_every=20)
+    monkeypatch.setattr(sampling.shutil, "disk_usage", real)
+    assert results.Posterior.load(tmp_path / "part.h5").nsteps == 40            # the file is intact
+    sampling.run(obj, tmp_path / "part.h5", max_steps=90, resume=True, converge=False, check_every=20)
+    assert np.array_equal(chain(tmp_path / "long.h5"), chain(tmp_path / "part.h5"))
