@@ -21,6 +21,9 @@ _LEVELS = (2.5, 16.0, 50.0, 84.0, 97.5)
 
 #: resolution of the figures written to files (print quality)
 DPI = 200
+#: axis label of each observable (the dataset's ``meta["observable"]``)
+OBSERVABLE_SYMBOLS = {"heat_capacity": "c", "conductivity": "κ", "attenuation": "attenuation",
+                      "velocity": "δv/v", "time_heat": "c(T, t)"}
 
 
 def _part(objective, dataset):
@@ -79,7 +82,7 @@ def _axis_label(name, unit):
 def _groups(part):
     """(primary variable, list of (label, mask, fixed values of the other variables)) of a dataset."""
     names = list(part.model.independent_vars)
-    primary = "T" if "T" in names else names[0]
+    primary = next(n for n in ("t", "T", names[0]) if n in names)        # c(T, t) is read against ln t
     others = [n for n in names if n != primary]
     if not others:
         return primary, [("", np.ones(part.data.y.size, bool), {})]
@@ -131,6 +134,7 @@ def plot_best_fit(theta, objective, dataset=None, title: str | None = None, path
 
 def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
     """The figure of :func:`plot_fit`; ``curves(x, dataset name)`` gives "median" and optionally the bands."""
+    from matplotlib import colormaps
     from matplotlib.figure import Figure
 
     part = _part(objective, dataset)
@@ -142,8 +146,9 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
     fig = Figure(figsize=(6.4, 6.0), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     banded = False
-    for k, (label, mask, fixed) in enumerate(groups):
-        colour = f"C{k % 10}"
+    colours = [f"C{k}" for k in range(len(groups))] if len(groups) <= 10 else \
+        [colormaps["viridis"](k / (len(groups) - 1)) for k in range(len(groups))]
+    for (label, mask, fixed), colour in zip(groups, colours, strict=True):
         xs = data.x[primary][mask]
         grid = np.geomspace(xs.min(), xs.max(), n_grid) if xs.min() > 0 else np.linspace(xs.min(), xs.max(), n_grid)
         band = curves({primary: grid, **fixed}, data.name)
@@ -160,7 +165,8 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
     for ax in (top, bottom):
         ax.set_xscale("log" if positive else "linear")
     top.set_yscale("log" if np.all(data.y > 0) else "linear")
-    top.set_ylabel(_axis_label(data.name, getattr(part.model, "output", "")))
+    symbol = OBSERVABLE_SYMBOLS.get(data.meta.get("observable"), data.name)
+    top.set_ylabel(_axis_label(symbol, getattr(part.model, "output", "")))
     bottom.set_ylabel(f"(y − {what})/s")
     bottom.set_xlabel(_axis_label(primary, X_UNITS.get(primary, "")))
     top.legend(fontsize="small", **({"title": "bands: 68 %, 95 %", "title_fontsize": "small"} if banded else {}))

@@ -112,3 +112,21 @@ def test_corner_truth_lines_and_a_title_clear_of_the_panels():
     assert vertical == [1.05]                                          # the truth of the first parameter only
     top_of_panels = max(ax.get_position().y1 for ax in fig.axes)
     assert fig.subplotpars.top == pytest.approx(top_of_panels) and top_of_panels <= 1 - 0.8 / fig.get_figheight()
+
+
+def test_time_heat_against_t_labelled_by_observable_and_many_curves_distinct():
+    def heat(T, t, a):
+        return a * T * np.log(t)
+
+    model = lmfit.Model(heat, independent_vars=["T", "t"])
+    model.set_param_hint("a", value=1.0, min=0, max=5)
+    T = np.repeat(np.linspace(0.1, 1.2, 12), 5)
+    t = np.tile(np.geomspace(10.0, 1e4, 5), 12)
+    data = Data({"T": T, "t": t}, heat(T, t, 1.0), 0.01, name="ct", meta={"observable": "time_heat"})
+    obj = Objective(model, data)
+    fig = plotting.plot_best_fit([1.0], obj)
+    top, bottom = fig.axes[:2]
+    assert bottom.get_xlabel() == "t (s)" and top.get_ylabel().startswith("c(T, t)")
+    colours = {tuple(np.round(line.get_color(), 6)) if not isinstance(line.get_color(), str) else line.get_color()
+               for line in top.get_lines()}
+    assert len(colours) == 12                                            # no colour used twice
