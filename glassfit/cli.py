@@ -46,18 +46,32 @@ def _float(value: str, name: str, option: str) -> float:
         raise ValueError(f"{option} {name}={value!r}: the value must be a number") from None
 
 
+def _reads(args):
+    """The file options as one read_table dict for every file, or a list of one per file (in order); an option
+    given once applies to every file."""
+    from glassfit import datasets
+
+    given = {key: values for key, values in (("observable", args.observable), ("columns", args.columns),
+                                             ("units", args.units), ("sigma_rel", args.sigma_rel)) if values}
+    files = [s for s in args.sources if s not in datasets.catalog()]
+    if any(len(values) not in (1, len(files)) for values in given.values()):
+        found = ", ".join(f"{len(v)} × --{k.replace('_', '-')}" for k, v in given.items())
+        raise ValueError(f"give each of --observable, --columns, --units, --sigma-rel once (for every file) or once "
+                         f"per data file, in the order of the {len(files)} files; got {found}")
+    n = max((len(v) for v in given.values()), default=1)
+    reads = [{key: _read_option(key, values[k if len(values) > 1 else 0]) for key, values in given.items()}
+             for k in range(n)]
+    return reads[0] if n == 1 else reads
+
+
+def _read_option(key, value):
+    return _pairs(value, f"--{key}") if key in ("columns", "units") else value
+
+
 def _spec(args):
     from glassfit.workflow import RunSpec
 
-    read = {}
-    if args.observable:
-        read["observable"] = args.observable
-    if args.columns:
-        read["columns"] = _pairs(args.columns, "--columns")
-    if args.units:
-        read["units"] = _pairs(args.units, "--units")
-    if args.sigma_rel is not None:
-        read["sigma_rel"] = args.sigma_rel
+    read = _reads(args)
     values = {k: _float(v, k, "--set") for k, v in _assignments(args.set, "--set").items()}
     return RunSpec(tuple(args.sources), model=args.model, method=args.method,
                    read=read, values=values, free=tuple(args.free or ()), fixed=tuple(args.fix or ()),
@@ -73,10 +87,13 @@ def _data_options(p):
                    help="catalog ids (glassfit datasets list), e.g. stycast-1266, or data files (with --observable, "
                         "--columns, --units); several = a joint fit sharing parameters by name")
     p.add_argument("--model", default="kki", help="kki (default), stm, or a model id of `glassfit models`")
-    p.add_argument("--observable", help="for files: heat_capacity, conductivity, attenuation, velocity, time_heat")
-    p.add_argument("--columns", help="for files: e.g. T=Temp,y=C,sigma=dC (header names)")
-    p.add_argument("--units", help="for files: e.g. T=mK,y=erg/(g K)")
-    p.add_argument("--sigma-rel", type=float, help="for files without a σ column: relative error, e.g. 0.03")
+    p.add_argument("--observable", action="append",
+                   help="for files: heat_capacity, conductivity, attenuation, velocity, time_heat (once for every "
+                        "file, or once per file in their order; likewise --columns, --units, --sigma-rel)")
+    p.add_argument("--columns", action="append", help="for files: e.g. T=Temp,y=C,sigma=dC (header names)")
+    p.add_argument("--units", action="append", help="for files: e.g. T=mK,y=erg/(g K)")
+    p.add_argument("--sigma-rel", type=float, action="append",
+                   help="for files without a σ column: relative error, e.g. 0.03")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="set a parameter's value: fixed ones keep it, free ones start from it (repeatable)")
     p.add_argument("--free", action="append", metavar="NAME", help="let a parameter vary (repeatable)")

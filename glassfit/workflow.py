@@ -78,7 +78,8 @@ class RunSpec:
     """What :func:`fit` does, in a form that is written to ``run.json`` and read back.
 
     ``sources``: catalog ids or file paths; ``model``: "kki", "stm" or a registry name; ``read`` (files only):
-    keyword arguments of :func:`glassfit.loading.read_table` (observable, columns, units, sigma_rel);
+    keyword arguments of :func:`glassfit.loading.read_table` (observable, columns, units, sigma_rel), one
+    dict for every file or a list of one per file in the order of the files;
     ``values``: NAME → value; ``free``/``fixed``: names to vary or hold; ``log``: positive parameters sampled
     as ln NAME (a new parameter ``ln_NAME``; NAME becomes derived) — for scales that the data fix only in
     combination, whose posterior ridges are straight in logarithms; ``ties``: NAME → lmfit expression of
@@ -91,7 +92,7 @@ class RunSpec:
     sources: tuple[str, ...]
     model: str = "kki"
     method: str = "emcee"
-    read: dict = field(default_factory=dict)
+    read: dict | list = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     free: tuple[str, ...] = ()
     fixed: tuple[str, ...] = ()
@@ -259,6 +260,16 @@ def _check_names(spec: RunSpec, all_params):
             raise ValueError(f"unknown parameter {unknown[0]!r} in {option}; the models have: {sorted(known)}")
 
 
+def _file_reads(spec: RunSpec) -> list[dict | None]:
+    """The read options of each source: the one dict for every file, or the k-th of a list for the k-th file."""
+    files = [s for s in spec.sources if s not in datasets.catalog()]
+    per_file = list(spec.read) if isinstance(spec.read, list | tuple) else [spec.read] * len(files)
+    if len(per_file) != len(files):
+        raise ValueError(f"{len(per_file)} sets of file options for {len(files)} data files")
+    reads = iter(per_file)
+    return [None if s in datasets.catalog() else next(reads) for s in spec.sources]
+
+
 def _distinct_ids(loaded: list[Dataset], where: list[str]) -> list[Dataset]:
     """Datasets with distinct ids: files that share a name (in different folders) get their folder's name
     as a prefix (``folder-name``), then a number if that is not enough."""
@@ -278,7 +289,8 @@ def build(spec: RunSpec) -> Problem:
     where = [s if s in datasets.catalog() else str(Path(s).resolve()) for s in spec.sources]
     if len(set(where)) != len(where):
         raise DataError(f"the same dataset is given twice: {next(w for w in where if where.count(w) > 1)}")
-    loaded = _distinct_ids([load_source(s, spec.read) for s in spec.sources], where)
+    loaded = _distinct_ids([load_source(s, read) for s, read in zip(spec.sources, _file_reads(spec), strict=True)],
+                           where)
     built = [model_for(d, spec.model, spec.t_exp) for d in loaded]
     all_params = [m.make_params() for m in built]
     families = () if spec.model in models.REGISTRY else tuple(FAMILIES[loaded[0].observable])
@@ -687,11 +699,12 @@ def _prior_text(described: dict) -> str:
 
 def _command_line(spec: RunSpec, out: Path) -> str:
     words = ["glassfit", "fit", *spec.sources, "--model", spec.model, "--method", spec.method, "--out", str(out)]
-    for key, value in spec.read.items():
-        if key == "columns" or key == "units":
-            words += [f"--{key}", ",".join(f"{k}={v}" for k, v in value.items())]
-        else:
-            words += [f"--{key.replace('_', '-')}", str(value)]
+    for read in spec.read if isinstance(spec.read, list | tuple) else [spec.read]:
+        for key, value in read.items():
+            if key == "columns" or key == "units":
+                words += [f"--{key}", ",".join(f"{k}={v}" for k, v in value.items())]
+            else:
+                words += [f"--{key.replace('_', '-')}", str(value)]
     words += [w for name, value in spec.values.items() for w in ("--set", f"{name}={value}")]
     words += [w for name in spec.free for w in ("--free", name)]
     words += [w for name in spec.fixed for w in ("--fix", name)]

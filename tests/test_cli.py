@@ -324,3 +324,32 @@ def _spec_for(files, opts):
     from glassfit import cli
 
     return cli._spec(cli._parser().parse_args(["fit", *files, *opts, "--model", "stm"]))
+
+
+def test_a_joint_fit_of_two_user_files_with_their_own_options(tmp_path, capsys):
+    from glassfit.datasets import load
+
+    for name, source, header in (("c.csv", "synthetic-kki-heat-capacity", "T,C,dC"),
+                                 ("k.csv", "synthetic-kki-conductivity", "Temp_mK,K,dK")):
+        d = load(source)
+        scale = 1e3 if "mK" in header else 1.0
+        rows = "\n".join(f"{t * scale:.9e},{y:.9e},{s:.9e}" for t, y, s in zip(d.x["T"], d.y, d.sigma, strict=True))
+        (tmp_path / name).write_text(header + "\n" + rows + "\n")
+    files = [str(tmp_path / "c.csv"), str(tmp_path / "k.csv")]
+    options = ["--observable", "heat_capacity", "--observable", "conductivity",
+               "--columns", "T=T,y=C,sigma=dC", "--columns", "T=Temp_mK,y=K,sigma=dK",
+               "--units", "y=J/(g K)", "--units", "T=mK,y=W/(m K)"]
+    out = tmp_path / "joint"
+    assert main(["--quiet", "fit", *files, *options, "--tie", "chi_2=chi_1", "--fix", "log10_A_R", "--method",
+                 "leastsq", "--search", "none", "--out", str(out)]) == 0
+    capsys.readouterr()
+    summary = json.loads((out / "summary.json").read_text())
+    assert [d["name"] for d in summary["datasets"]] == ["c", "k"] and summary["redchi"] < 2.0
+    spec, _ = load_spec(out)
+    assert spec.read[1] == {"observable": "conductivity", "columns": {"T": "Temp_mK", "y": "K", "sigma": "dK"},
+                            "units": {"T": "mK", "y": "W/(m K)"}}
+    assert main(["report", str(out)]) == 0
+    capsys.readouterr()
+    one_line_error(capsys, "fit", *files, *options, "--units", "y=J/(g K)", "--out", str(tmp_path / "x"),
+                   match="once per data file, in the order of the 2 files; got 2 × --observable, 2 × --columns, "
+                         "3 × --units")
