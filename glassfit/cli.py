@@ -216,6 +216,10 @@ def _fit(args) -> str:
         lines.append(f"{run.info.nsteps} steps × {run.info.nwalkers} walkers in {run.info.elapsed:.0f} s, acceptance "
                      f"{run.info.acceptance:.2f}, N/τ = {'n/a' if n_over_tau is None else f'{n_over_tau:.0f}'}, "
                      f"{'converged' if run.info.converged else 'NOT converged: continue with --resume --steps N'}")
+    summary = run.summary
+    quality = workflow.fit_quality(summary).replace("**", "")
+    lines.append(f"χ² = {summary['chisqr']:.4g} for {summary['ndata']} points, {summary['nvarys']} free. {quality}")
+    lines += [f"warning: {line}" for line in summary.get("flags", []) + summary.get("warnings", [])]
     return "\n".join(lines)
 
 

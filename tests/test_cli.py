@@ -353,3 +353,11 @@ def test_a_joint_fit_of_two_user_files_with_their_own_options(tmp_path, capsys):
     one_line_error(capsys, "fit", *files, *options, "--units", "y=J/(g K)", "--out", str(tmp_path / "x"),
                    match="once per data file, in the order of the 2 files; got 2 × --observable, 2 × --columns, "
                          "3 × --units")
+
+
+def test_fit_prints_the_goodness_of_fit_and_every_warning(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "fit", "synthetic-kki-heat-capacity", "--model", "stm", "--method", "leastsq",
+                           "--prior", "P0=uniform(0.001, 0.002)", "--out", str(tmp_path / "w"))
+    assert code == 0
+    assert "a poor fit: the model does not describe these data" in out and "**" not in out
+    assert "warning: P0 = 0.002 is on the upper edge of its prior support [0.001, 0.002]" in out
