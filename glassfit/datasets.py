@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import os
 import tomllib
+import urllib.parse
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -168,8 +169,9 @@ def fetch(dataset_id: str) -> Path:
     except ValueError as exc:            # pooch: the downloaded file's hash differs
         raise DataError(f"{e.id}: sha256 mismatch of the file downloaded from {e.url}: {exc}") from None
     except OSError as exc:               # requests' errors are OSErrors too
-        raise DataError(f"{e.id}: could not download {e.url} ({exc}); to work offline, set GLASSFIT_DATA_DIR to "
-                        "a directory holding the file") from None
+        host = urllib.parse.urlparse(e.url).netloc
+        raise DataError(f"{e.id}: could not download it from {host} ({type(exc).__name__}: no network, or the host "
+                        f"is down); to work offline, set GLASSFIT_DATA_DIR to a directory holding {e.file}") from None
 
 
 def load(dataset_id: str) -> Dataset:

@@ -36,6 +36,10 @@ OBSERVABLES: dict[str, tuple[tuple[str, ...], str]] = {
 #: independent variable -> (quantity, default unit in files)
 VARIABLES: dict[str, tuple[str, str]] = {"T": ("temperature", "K"), "f": ("frequency", "Hz"), "t": ("time", "s")}
 NATURES = ("measured", "digitized", "synthetic")
+#: observables whose values are positive by nature (a heat capacity, a conductivity, an attenuation)
+POSITIVE = ("heat_capacity", "conductivity", "attenuation", "time_heat")
+#: no measured value of any observable comes near this magnitude
+ABSURD = 1e100
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
 
 
@@ -94,11 +98,19 @@ def _decode(raw: bytes, name: str) -> tuple[str, str | None]:
         raise DataError(f"{name}: not a text file (neither UTF-8, UTF-16 nor Windows-1252)") from None
 
 
-def _split(lines: list[tuple[int, str]], delimiter: str) -> list[list[str]]:
-    """Cells of each line, stripped; ``" "`` splits on runs of whitespace."""
+def _split(lines: list[tuple[int, str]], delimiter: str, name: str) -> list[list[str]]:
+    """Cells of each line, stripped; ``" "`` splits on runs of whitespace; one DataError for a line the csv
+    module cannot split (a cell beyond its field limit, a quote opened and never closed)."""
     if delimiter == " ":
         return [text.split() for _, text in lines]
-    return [[cell.strip() for cell in row] for row in csv.reader((text for _, text in lines), delimiter=delimiter)]
+    rows = []
+    for n, text in lines:
+        try:
+            (row,) = csv.reader([text], delimiter=delimiter, strict=True)
+        except (csv.Error, ValueError) as exc:
+            raise DataError(f"{name}: line {n} cannot be read as {delimiter!r}-separated cells ({exc})") from None
+        rows.append([cell.strip() for cell in row])
+    return rows
 
 
 def _number(cell: str, delimiter: str) -> float | None:
@@ -209,7 +221,7 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
         raise DataError(f"{name}: no data rows under the header line")
     if delimiter is None:
         delimiter = next((d for d in ("\t", ";", ",") if d in lines[0][1]), " ")
-    header, *rows = _split(lines, delimiter)
+    header, *rows = _split(lines, delimiter, name)
     repeated = sorted({cell for cell in header if cell and header.count(cell) > 1})
     if repeated:
         raise DataError(f"{name}: the header names {', '.join(map(repr, repeated))} more than once; rename the "
@@ -245,6 +257,14 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
         notes.append("decimal commas read as decimal points")
 
     line_numbers = np.array([n for n, _ in lines[1:]])
+    if observable in POSITIVE and np.any(values["y"] <= 0):
+        i = int(np.argmax(values["y"] <= 0))
+        raise DataError(f"{name}: line {line_numbers[i]}, column {columns['y']!r}: a {observable.replace('_', ' ')} "
+                        f"must be > 0, got {values['y'][i]:g}")
+    if np.any(np.abs(values["y"]) > ABSURD):
+        i = int(np.argmax(np.abs(values["y"]) > ABSURD))
+        raise DataError(f"{name}: line {line_numbers[i]}, column {columns['y']!r}: {values['y'][i]:g} is not a "
+                        f"measured value (|y| > {ABSURD:g})")
     for role in [*independent, "sigma"]:
         if role in fixed:
             if not fixed[role] > 0:

@@ -483,7 +483,8 @@ def _fit_locked(problem, spec, out, resume, quiet, command, chain) -> FitRun:
             start = sampling.initial_walkers(problem.objective, nwalkers, found.theta, found.cov, rng=spec.seed)
         info = sampling.run(problem.objective, chain, max_steps=spec.steps, nwalkers=spec.walkers, seed=spec.seed,
                             resume=resume, processes=spec.processes, converge=spec.until_converged,
-                            progress=not quiet, moves=_moves(spec.moves), start=start)
+                            progress=not quiet and sys.stderr.isatty(), moves=_moves(spec.moves),
+                            start=start)
         summary = _posterior_summary(problem, spec, out, chain, search)
     files = _figures(problem, out, summary)
     files.append(_write_report(problem, spec, out, summary, command))
@@ -722,20 +723,35 @@ def _command_line(spec: RunSpec, out: Path) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
-def report(run_dir) -> Path:
-    """Rewrite ``report.md`` of a saved run from its ``run.json`` and ``summary.json``."""
+def _saved_run(run_dir) -> tuple[Path, RunSpec, str | None, dict, Problem]:
+    """A saved run rebuilt: its spec, command, summary and problem; ValueError if its data changed since the
+    fit (the one rule of ``plot`` and ``report``: a summary describes the data it was fitted to)."""
     run_dir = Path(run_dir)
     spec, command = load_spec(run_dir)
-    summary = json.loads((run_dir / "summary.json").read_text())
-    return _write_report(build(spec), spec, run_dir, summary, command)
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{run_dir} has no readable summary.json ({exc}); refit it") from None
+    problem = build(spec)
+    fitted = [d.get("sha256") for d in summary.get("datasets", [])]
+    now = [d.sha256 for d in problem.datasets]
+    if fitted != now:
+        changed = [d.id for d, old in zip(problem.datasets, fitted, strict=False) if d.sha256 != old]
+        raise ValueError(f"the data of {run_dir} changed since it was fitted ({', '.join(changed) or 'datasets'}: "
+                         "sha256 differs from summary.json); refit instead of redrawing or rewriting the report")
+    return run_dir, spec, command, summary, problem
+
+
+def report(run_dir) -> Path:
+    """Rewrite ``report.md`` of a saved run from its ``run.json`` and ``summary.json``."""
+    run_dir, spec, command, summary, problem = _saved_run(run_dir)
+    return _write_report(problem, spec, run_dir, summary, command)
 
 
 def plot(run_dir) -> list[Path]:
     """Redraw the figures of a saved run."""
-    run_dir = Path(run_dir)
-    spec, _ = load_spec(run_dir)
-    summary = json.loads((run_dir / "summary.json").read_text())
-    return _figures(build(spec), run_dir, summary)
+    run_dir, _, _, summary, problem = _saved_run(run_dir)
+    return _figures(problem, run_dir, summary)
 
 
 # ---------------------------------------------------------------------------

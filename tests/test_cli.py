@@ -361,3 +361,27 @@ def test_fit_prints_the_goodness_of_fit_and_every_warning(tmp_path, capsys):
     assert code == 0
     assert "a poor fit: the model does not describe these data" in out and "**" not in out
     assert "warning: P0 = 0.002 is on the upper edge of its prior support [0.001, 0.002]" in out
+
+
+def test_plot_and_report_follow_one_rule_when_the_data_changed(tmp_path, capsys):
+    from glassfit.datasets import load
+
+    d = load(STM_DATA)
+    path = tmp_path / "c.csv"
+    rows = "\n".join(f"{t:.9e},{y:.9e},{s:.9e}" for t, y, s in zip(d.x["T"], d.y, d.sigma, strict=True))
+    path.write_text("T,C,dC\n" + rows + "\n")
+    out = tmp_path / "r"
+    opts = ["--observable", "heat_capacity", "--columns", "T=T,y=C,sigma=dC", "--units", "y=J/(g K)"]
+    assert main(["--quiet", "fit", str(path), *opts, "--model", "stm", "--method", "leastsq", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 0 and main(["plot", str(out)]) == 0
+    capsys.readouterr()
+    path.write_text("T,C,dC\n" + rows.replace("e-0", "1e-0", 1) + "\n")
+    for command in ("report", "plot"):
+        one_line_error(capsys, command, str(out), match="changed since it was fitted (c: sha256 differs")
+
+
+def test_no_progress_frames_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "fit", STM_DATA, "--model", "stm", "--steps", "300", "--no-until-converged",
+                           "--out", str(tmp_path / "p"))
+    assert code == 0 and "it/s" not in err and "\r" not in err
