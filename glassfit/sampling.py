@@ -22,6 +22,7 @@ import json
 import logging
 import multiprocessing
 import shutil
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,9 @@ _WORKER = {}
 
 
 def _init_worker(objective, counter):
-    """Pool initializer: each worker receives the objective (and the shared non-finite counter) once."""
+    """Pool initializer: each worker receives the objective (and the shared non-finite counter) once, and
+    leaves Ctrl-C to the parent, which stops the pool (no worker tracebacks, no orphans)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER.update(objective=objective, counter=counter)
 
 
@@ -281,7 +284,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         done = 0
     t0 = time.perf_counter()
     pool, counter, serial_before = None, multiprocessing.Value("l", 0), objective.n_nonfinite
-    disk_full = False
+    disk_full = interrupted = False
     if processes > 1:
         pool = multiprocessing.get_context().Pool(processes, initializer=_init_worker, initargs=(objective, counter))
     try:
@@ -303,9 +306,15 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     except DiskFullError:
         disk_full = True
         raise
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         if pool is not None:
-            pool.close()
+            if interrupted:
+                pool.terminate()           # the step in flight is dropped; every finished one is kept
+            else:
+                pool.close()
             pool.join()
         if not disk_full:                  # the steps held in memory are written on every other exit
             backend.flush()

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import emcee
@@ -204,3 +205,26 @@ def test_a_full_disk_stops_cleanly_and_the_chain_resumes_bit_for_bit(tmp_path, m
     assert results.Posterior.load(tmp_path / "part.h5").nsteps == 40            # the file is intact
     sampling.run(obj, tmp_path / "part.h5", max_steps=90, resume=True, converge=False, check_every=20)
     assert np.array_equal(chain(tmp_path / "long.h5"), chain(tmp_path / "part.h5"))
+
+
+def test_ctrl_c_with_a_process_pool_stops_cleanly(tmp_path):
+    out = tmp_path / "interrupted-pool-run"
+    command = [sys.executable, "-m", "glassfit", "fit", "synthetic-stm-heat-capacity", "--model", "stm",
+               "--processes", "2", "--steps", "1000000", "--no-until-converged", "--out", str(out)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    chain_file = out / "chain.h5"
+    for _ in range(600):                                    # until the sampler has started writing the chain
+        if chain_file.exists() and chain_file.stat().st_size > 20_000:
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)                      # Ctrl-C reaches the whole process group
+    try:
+        _, err = proc.communicate(timeout=60)               # a hang fails here
+    finally:
+        subprocess.run(["pkill", "-9", "-f", str(out)], check=False)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("glassfit: interrupted")
+    assert results.Posterior.load(chain_file).nsteps >= 100                       # every finished block is kept
+    leftover = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True).stdout.split()
+    assert leftover == []                                                         # no orphan workers
