@@ -402,6 +402,8 @@ def _kki_coupling(branch, params):
 TWO_LEVEL_LIMIT = 1.0 / 25.0
 #: Share of the TLS at u = kT beyond the doublet tables above which the equilibrium KKI c warns.
 DEEP_BARRIER_LIMIT = 0.01
+#: Energies at which that share is computed for the warning (interpolated between them)
+WARNING_GRID = 64
 #: Step in ln u of the centred differences of :func:`log_slope`.  The densities are cubic splines in (ln u, ln n)
 #: with knots 0.47 apart (C²), so the truncation error h² |d³ln n/d ln u³|/6 is ≈ 1e-7 and the rounding error
 #: ≈ 1e-16 |ln n|/h ≈ 1e-11 at h = 1e-3.
@@ -460,7 +462,10 @@ def kki_validity_warnings(values: dict, x: dict, multilevel: bool = False, deep_
     if deep_barriers:
         scales, dist = kki_material(values)
         u = np.clip(constants.k_B * T, U_TILDE_MIN * scales.w, U_TILDE_MAX * scales.w)
-        share = deep_barrier_fraction(u, scales, dist)
+        # on at most WARNING_GRID energies spanning the data, interpolated in ln u (the share is smooth in u),
+        # so that a large file costs neither memory nor time here
+        grid = np.geomspace(u.min(), u.max(), WARNING_GRID) if u.size > WARNING_GRID else np.sort(u)
+        share = np.interp(np.log(u), np.log(grid), deep_barrier_fraction(grid, scales, dist))
         deep = share > DEEP_BARRIER_LIMIT
         if deep.any():
             out.append(f"more than {DEEP_BARRIER_LIMIT:.0%} of the TLS of energy kT lie beyond the doublet tables "

@@ -127,3 +127,18 @@ def test_a_parameter_the_data_do_not_see_is_reported():
     assert line.startswith("the data do not depend on b at the optimum")
     rows = {r["name"]: r for r in identifiability.constraint_table(objective, found.theta, cov=found.cov)}
     assert rows["b"]["set_by"] == "prior" and rows["a"]["set_by"] == "data"
+
+
+def test_the_svd_of_a_long_jacobian_needs_memory_proportional_to_the_points():
+    # a full SVD would build the points × points left vectors: 3.2 GB for 20 000 points
+    import tracemalloc
+
+    jac = np.random.default_rng(0).normal(size=(20_000, 3))
+    tracemalloc.start()
+    s, vt = identifiability._svd(jac)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10 * jac.nbytes and vt.shape == (3, 3)
+    np.testing.assert_allclose(s, np.linalg.svd(jac, compute_uv=False), rtol=1e-12)
+    s, vt = identifiability._svd(jac[:2])                              # fewer points than parameters
+    assert s.shape == (3,) and s[-1] == 0.0 and vt.shape == (3, 3)
