@@ -21,6 +21,9 @@ _LEVELS = (2.5, 16.0, 50.0, 84.0, 97.5)
 
 #: resolution of the figures written to files (print quality)
 DPI = 200
+#: power of T the fit figures divide by: c/T and κ/T² are flat for a constant TLS density, so the data, their
+#: error bars and the bands stay visible where c and κ themselves span decades
+VIEW_POWERS = {"heat_capacity": 1, "time_heat": 1, "conductivity": 2}
 #: axis label of each observable (the dataset's ``meta["observable"]``)
 OBSERVABLE_SYMBOLS = {"heat_capacity": "c", "conductivity": "κ", "attenuation": "attenuation",
                       "velocity": "δv/v", "time_heat": "c(T, t)"}
@@ -148,25 +151,37 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
     banded = False
     colours = [f"C{k}" for k in range(len(groups))] if len(groups) <= 10 else \
         [colormaps["viridis"](k / (len(groups) - 1)) for k in range(len(groups))]
+    observable = data.meta.get("observable")
+    power = VIEW_POWERS.get(observable, 0) if "T" in data.x else 0
+
+    def view(x, values):                   # the view physicists read: c/T, κ/T² (the TLS part flat in T)
+        return values / np.asarray(x["T"], float) ** power if power else values
+
     for (label, mask, fixed), colour in zip(groups, colours, strict=True):
         xs = data.x[primary][mask]
         grid = np.geomspace(xs.min(), xs.max(), n_grid) if xs.min() > 0 else np.linspace(xs.min(), xs.max(), n_grid)
-        band = curves({primary: grid, **fixed}, data.name)
+        at_grid = {primary: grid, **fixed}
+        band = {k: view(at_grid, v) for k, v in curves(at_grid, data.name).items()}
         if "lo95" in band:
             banded = True
             top.fill_between(grid, band["lo95"], band["hi95"], color=colour, alpha=0.15, lw=0)
             top.fill_between(grid, band["lo68"], band["hi68"], color=colour, alpha=0.3, lw=0)
         top.plot(grid, band["median"], color=colour, lw=1.2, label=label or f"{what} model")
-        top.errorbar(xs, data.y[mask], sigma[mask], fmt="o", ms=3, color=colour, mfc="none", lw=0.8)
-        at_data = curves({n: v[mask] for n, v in data.x.items()}, data.name)["median"]
+        at_points = {n: v[mask] for n, v in data.x.items()}
+        top.errorbar(xs, view(at_points, data.y[mask]), view(at_points, sigma[mask]), fmt="o", ms=3, color=colour,
+                     mfc="none", lw=0.8, capsize=2)
+        at_data = curves(at_points, data.name)["median"]
         bottom.plot(xs, (data.y[mask] - at_data) / sigma[mask], "o", ms=3, color=colour, mfc="none")
     bottom.axhline(0.0, color="0.3", lw=0.8)
     positive = np.all(data.x[primary] > 0)
     for ax in (top, bottom):
         ax.set_xscale("log" if positive else "linear")
     top.set_yscale("log" if np.all(data.y > 0) else "linear")
-    symbol = OBSERVABLE_SYMBOLS.get(data.meta.get("observable"), data.name)
-    top.set_ylabel(_axis_label(symbol, getattr(part.model, "output", "")))
+    symbol = OBSERVABLE_SYMBOLS.get(observable, data.name)
+    unit = getattr(part.model, "output", "")
+    if power:
+        symbol, unit = f"{symbol} / T{'²' if power == 2 else ''}", f"{unit} K^-{power}"
+    top.set_ylabel(_axis_label(symbol, unit))
     bottom.set_ylabel(f"(y − {what})/s")
     bottom.set_xlabel(_axis_label(primary, X_UNITS.get(primary, "")))
     top.legend(fontsize="small", **({"title": "bands: 68 %, 95 %", "title_fontsize": "small"} if banded else {}))

@@ -130,3 +130,15 @@ def test_time_heat_against_t_labelled_by_observable_and_many_curves_distinct():
     colours = {tuple(np.round(line.get_color(), 6)) if not isinstance(line.get_color(), str) else line.get_color()
                for line in top.get_lines()}
     assert len(colours) == 12                                            # no colour used twice
+
+
+def test_conductivity_is_drawn_as_kappa_over_t_squared():
+    model = lmfit.Model(lambda T, a: a * T**2)
+    model.set_param_hint("a", value=0.03, min=0, max=1)
+    T = np.geomspace(0.05, 1.0, 8)
+    data = Data({"T": T}, 0.03 * T**2, 0.03 * 0.03 * T**2, name="k", meta={"observable": "conductivity"})
+    fig = plotting.plot_best_fit([0.03], Objective(model, data))
+    top = fig.axes[0]
+    (points,) = [c for c in top.containers]                            # the error bars of the data
+    np.testing.assert_allclose(points.lines[0].get_ydata(), 0.03, rtol=1e-12)
+    assert top.get_ylabel() == "κ / T²" or top.get_ylabel().startswith("κ / T²")
