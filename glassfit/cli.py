@@ -204,7 +204,17 @@ def _models(args) -> str:
     return models.describe(args.name)
 
 
+def _check_data(args):
+    """Read every source first, with light modules only, so that bad input is refused before the models and
+    the spectrum tables load."""
+    from glassfit import datasets
+
+    for source, read in zip(args.sources, datasets.file_reads(args.sources, _reads(args)), strict=True):
+        datasets.load_source(source, read)
+
+
 def _fit(args) -> str:
+    _check_data(args)
     from glassfit import workflow
 
     command = shlex.join(["glassfit", *args.argv])
@@ -224,6 +234,7 @@ def _fit(args) -> str:
 
 
 def _compare(args) -> str:
+    _check_data(args)
     from glassfit import workflow
 
     return workflow.compare(_spec(args), out=args.out, quiet=args.quiet, loo=args.method == "emcee").table()

@@ -192,5 +192,30 @@ def load(dataset_id: str) -> Dataset:
                                true_params=e.true_params)
 
 
+def load_source(source: str, read: dict | None = None) -> Dataset:
+    """A dataset from a catalog id (``glassfit datasets list``) or from a file read with ``read``
+    (observable, columns, units, sigma_rel: :func:`glassfit.loading.read_table`)."""
+    if source in catalog():
+        return load(source)
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"{source}: neither a catalogued dataset (see `glassfit datasets list`) nor a file")
+    read = dict(read or {})
+    if "observable" not in read or "columns" not in read:
+        raise DataError(f"{source}: a file needs --observable and --columns (e.g. --columns T=Temp,y=C,sigma=dC)")
+    return read_table(path, **read)
+
+
+def file_reads(sources, read) -> list[dict | None]:
+    """The read options of each source (None for a catalog id): ``read`` is one dict for every file, or a list
+    with one per file in the order of the files."""
+    files = [s for s in sources if s not in catalog()]
+    per_file = list(read) if isinstance(read, list | tuple) else [read] * len(files)
+    if len(per_file) != len(files):
+        raise ValueError(f"{len(per_file)} sets of file options for {len(files)} data files")
+    reads = iter(per_file)
+    return [None if s in catalog() else next(reads) for s in sources]
+
+
 __all__ = ["DATA", "CatalogEntry", "DataError", "Dataset", "cache_dir", "catalog", "data_dir", "entry", "fetch",
-           "list_datasets", "load", "registry", "show_dataset"]
+           "file_reads", "list_datasets", "load", "load_source", "registry", "show_dataset"]

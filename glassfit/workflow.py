@@ -47,7 +47,7 @@ from glassfit import (
     sampling,
 )
 from glassfit import compare as comparison
-from glassfit.loading import DataError, Dataset, check_against_model, read_table
+from glassfit.loading import DataError, Dataset, check_against_model
 from glassfit.objective import Data, JointObjective, Objective
 
 #: Model class of each (observable, family); a registry name (``glassfit models``) selects one directly.
@@ -163,20 +163,6 @@ class Problem:
 # data and models
 # ---------------------------------------------------------------------------
 
-def load_source(source: str, read: dict | None = None) -> Dataset:
-    """A dataset from a catalog id (``glassfit datasets list``) or from a file read with ``read``
-    (observable, columns, units, sigma_rel: :func:`glassfit.loading.read_table`)."""
-    if source in datasets.catalog():
-        return datasets.load(source)
-    path = Path(source)
-    if not path.exists():
-        raise DataError(f"{source}: neither a catalogued dataset (see `glassfit datasets list`) nor a file")
-    read = dict(read or {})
-    if "observable" not in read or "columns" not in read:
-        raise DataError(f"{source}: a file needs --observable and --columns (e.g. --columns T=Temp,y=C,sigma=dC)")
-    return read_table(path, **read)
-
-
 def _model_options(dataset: Dataset, cls) -> dict:
     """Constructor options matching the dataset: its unit, and for synthetic sets the generator's options."""
     entry = datasets.catalog().get(dataset.id)
@@ -260,16 +246,6 @@ def _check_names(spec: RunSpec, all_params):
             raise ValueError(f"unknown parameter {unknown[0]!r} in {option}; the models have: {sorted(known)}")
 
 
-def _file_reads(spec: RunSpec) -> list[dict | None]:
-    """The read options of each source: the one dict for every file, or the k-th of a list for the k-th file."""
-    files = [s for s in spec.sources if s not in datasets.catalog()]
-    per_file = list(spec.read) if isinstance(spec.read, list | tuple) else [spec.read] * len(files)
-    if len(per_file) != len(files):
-        raise ValueError(f"{len(per_file)} sets of file options for {len(files)} data files")
-    reads = iter(per_file)
-    return [None if s in datasets.catalog() else next(reads) for s in spec.sources]
-
-
 def _distinct_ids(loaded: list[Dataset], where: list[str]) -> list[Dataset]:
     """Datasets with distinct ids: files that share a name (in different folders) get their folder's name
     as a prefix (``folder-name``), then a number if that is not enough."""
@@ -289,7 +265,8 @@ def build(spec: RunSpec) -> Problem:
     where = [s if s in datasets.catalog() else str(Path(s).resolve()) for s in spec.sources]
     if len(set(where)) != len(where):
         raise DataError(f"the same dataset is given twice: {next(w for w in where if where.count(w) > 1)}")
-    loaded = _distinct_ids([load_source(s, read) for s, read in zip(spec.sources, _file_reads(spec), strict=True)],
+    reads = datasets.file_reads(spec.sources, spec.read)
+    loaded = _distinct_ids([datasets.load_source(s, read) for s, read in zip(spec.sources, reads, strict=True)],
                            where)
     built = [model_for(d, spec.model, spec.t_exp) for d in loaded]
     all_params = [m.make_params() for m in built]
@@ -856,4 +833,4 @@ def _version() -> str:
 
 
 __all__ = ["FAMILIES", "METHODS", "MOVES", "Comparison", "FitRun", "Problem", "RunSpec", "build", "compare", "demo",
-           "fit", "load_source", "load_spec", "model_for", "plot", "report"]
+           "fit", "load_spec", "model_for", "plot", "report"]

@@ -385,3 +385,14 @@ def test_no_progress_frames_when_stderr_is_not_a_terminal(tmp_path, capsys):
     code, _, err = run_cli(capsys, "fit", STM_DATA, "--model", "stm", "--steps", "300", "--no-until-converged",
                            "--out", str(tmp_path / "p"))
     assert code == 0 and "it/s" not in err and "\r" not in err
+
+
+def test_a_bad_file_is_refused_before_the_models_load(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("T,C,dC\n0.1,1e-6,1e-8\n0.2,-2e-6,1e-8\n")
+    code = ("import sys; from glassfit.cli import main; "
+            f"rc = main(['fit', {str(bad)!r}, '--observable', 'heat_capacity', '--columns', 'T=T,y=C,sigma=dC', "
+            "'--units', 'y=J/(g K)']); print(rc, 'lmfit' in sys.modules, 'glassfit.models' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["2", "False", "False"], result.stderr
+    assert "a heat capacity must be > 0" in result.stderr
