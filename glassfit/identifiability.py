@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from glassfit.optimize import prior_half_width
+from glassfit.optimize import ONE_SIGMA, prior_half_width
 
 #: posterior/data-only and posterior/prior width ratios above which a parameter is set by the data, the prior
 RATIO_DATA, RATIO_PRIOR = 0.8, 0.9
@@ -118,8 +118,10 @@ def data_widths(objective, theta) -> np.ndarray:
 
 
 def _prior_width(prior, logged: bool) -> float:
-    lo, hi = (prior.ppf(q) for q in (0.15865525393145707, 0.8413447460685429))     # ±1σ quantiles
-    return 0.5 * float(np.log(hi / lo) if logged else hi - lo)
+    if not logged:
+        return prior_half_width(prior)
+    lo, hi = (float(prior.ppf(q)) for q in ONE_SIGMA)
+    return 0.5 * float(np.log(hi / lo))
 
 
 def constraint_table(objective, theta, cov=None, draws=None) -> list[dict]:

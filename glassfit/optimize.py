@@ -39,7 +39,7 @@ _EDGE = 1e-3
 #: relative Φ tolerance of the local fits from each start (the best is then polished at scipy's 1e-8)
 _COARSE_FTOL = 1e-6
 #: quantiles of ±1σ of a normal distribution
-_ONE_SIGMA = np.array([0.15865525393145707, 0.8413447460685429])
+ONE_SIGMA = np.array([0.15865525393145707, 0.8413447460685429])
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def _covariance(jac, prior_list) -> np.ndarray:
 
 def prior_half_width(prior) -> float:
     """Half the central 68.27 % interval of ``prior`` (its σ: exactly σ for a normal prior)."""
-    return 0.5 * float(np.diff(prior.ppf(_ONE_SIGMA))[0])
+    return 0.5 * float(np.diff(prior.ppf(ONE_SIGMA))[0])
 
 
 def _box(objective, free):
@@ -290,4 +290,4 @@ def map_fit(objective, *, method: str = "multistart", starts: int | None = None,
                      list(objective.names))
 
 
-__all__ = ["METHODS", "MapResult", "Optimum", "least_squares", "map_fit", "prior_half_width"]
+__all__ = ["METHODS", "ONE_SIGMA", "MapResult", "Optimum", "least_squares", "map_fit", "prior_half_width"]
