@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pooch
 
+from glassfit.cache import cache_dir
 from glassfit.loading import NATURES, OBSERVABLES, VARIABLES, DataError, Dataset, read_table
 
 #: The catalog and the synthetic files, inside the installed package.
@@ -127,15 +128,11 @@ def data_dir() -> Path | None:
     return path
 
 
-def cache_dir() -> Path:
-    """Where pooch keeps fetched files when ``$GLASSFIT_DATA_DIR`` is unset."""
-    return Path(pooch.os_cache("glassfit")) / "data"
-
-
 def registry() -> pooch.Pooch:
     """A pooch registry of every third-party file of the catalog: upstream path -> sha256, with its URL."""
     third_party = [e for e in catalog().values() if e.url]
-    return pooch.create(path=cache_dir(), base_url="", registry={e.file: f"sha256:{e.sha256}" for e in third_party},
+    return pooch.create(path=cache_dir() / "data", base_url="",
+                        registry={e.file: f"sha256:{e.sha256}" for e in third_party},
                         urls={e.file: e.url for e in third_party})
 
 
@@ -152,7 +149,8 @@ def _check_sha256(path: Path, expected: str) -> None:
 
 def fetch(dataset_id: str) -> Path:
     """The local path of a dataset's file, verified: synthetic files from the package; third-party files from
-    ``$GLASSFIT_DATA_DIR`` if set, else downloaded once into :func:`cache_dir` (pooch checks the sha256)."""
+    ``$GLASSFIT_DATA_DIR`` if set, else downloaded once into ``data/`` under :func:`glassfit.cache.cache_dir`
+    (pooch checks the sha256)."""
     e = entry(dataset_id)
     if e.url is None:
         return DATA / e.file
@@ -217,5 +215,5 @@ def file_reads(sources, read) -> list[dict | None]:
     return [None if s in catalog() else next(reads) for s in sources]
 
 
-__all__ = ["DATA", "CatalogEntry", "DataError", "Dataset", "cache_dir", "catalog", "data_dir", "entry", "fetch",
+__all__ = ["DATA", "CatalogEntry", "DataError", "Dataset", "catalog", "data_dir", "entry", "fetch",
            "file_reads", "list_datasets", "load", "load_source", "registry", "show_dataset"]

@@ -41,10 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
-from glassfit._validate import finite_array, positive_array
 from glassfit.distributions import as_distribution
 from glassfit.potential import PotentialScales
 from glassfit.tables import default_tables
+from glassfit.validation import finite_array, positive_array
 
 #: Largest ũ = u/w tabulated by the doublet quadrature (J̃_sym(3.2) = 0.86: above, shallow wells
 #: with no two-level description hold states of the same energy).

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erfc, gamma
 
-from glassfit._quadrature import gauss_legendre_panels
-from glassfit._validate import positive_scalar
+from glassfit.quadrature import gauss_legendre_panels
+from glassfit.validation import positive_scalar
 
 G_SHAPES = ("curve1", "curve2")
 

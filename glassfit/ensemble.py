@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from glassfit._validate import finite_array
 from glassfit.density import IsoEnergyQuadrature, _doublet_on_curve, _panel_nodes, type1_from_barrier_frame
 from glassfit.distributions import as_distribution
 from glassfit.tables import default_tables
+from glassfit.validation import finite_array
 
 N_LEVELS = 6
 U_CUT = 0.8          # u/w separating the iso-energy doublet nodes from the (A_b, δ) ones

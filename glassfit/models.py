@@ -20,8 +20,7 @@ from dataclasses import dataclass
 import lmfit
 import numpy as np
 
-from glassfit import constants, stm
-from glassfit._validate import positive_scalar
+from glassfit import constants
 from glassfit.density import U_TILDE_MAX, U_TILDE_MIN, deep_barrier_fraction, mean_separation
 from glassfit.distributions import KKIDistribution
 from glassfit.observables import scattering, timeheat
@@ -31,8 +30,10 @@ from glassfit.observables.heat import (
     kki_tls_density_spline,
     kki_tls_heat_capacity,
     multilevel_heat_capacity,
+    stm_heat_capacity,
 )
 from glassfit.potential import PotentialScales
+from glassfit.validation import positive_scalar
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ class STMHeatCapacityModel(HeatCapacityModel):
 
     def volumetric(self, T, P0, **params):
         if self.t_exp is None:
-            return stm.heat_capacity(T, P0 * 1e45)
+            return stm_heat_capacity(T, P0 * 1e45)
         return _black_volumetric(T, self.t_exp, P0, params, self.window)
 
     def guess(self, data, T=None, **kwargs) -> lmfit.Parameters:

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 import lmfit
 import numpy as np
 
-from glassfit._validate import finite_array
 from glassfit.priors import LogUniform, as_prior, default_priors
+from glassfit.validation import finite_array
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class Data:
         return h.hexdigest()
 
 
-class _Expressions:
+class Expressions:
     """Expression (derived) parameters of an lmfit Parameters, evaluated with lmfit's asteval in dependency order."""
 
     def __init__(self, params: lmfit.Parameters):
@@ -272,8 +272,8 @@ class Objective(_Posterior):
         self.model_names = [n for n, p in params.items() if p.vary]
         self._x = {k: data.x[k] for k in model.independent_vars}
         self._scale = np.abs(data.y) if noise == "fitted" else data.sigma
-        self._fixed = {n: float(p.value) for n, p in params.items() if not p.vary and not p.expr}
-        self._expressions = _Expressions(params)
+        self.fixed = {n: float(p.value) for n, p in params.items() if not p.vary and not p.expr}
+        self.expressions = Expressions(params)
         self._args = [(name, name[len(model.prefix):]) for name in model.param_names]
         self.noise_name, noise_priors = None, {}
         if noise in _NOISE_PARAMETER:
@@ -314,8 +314,8 @@ class Objective(_Posterior):
 
     def values(self, named: dict) -> dict:
         """Every model parameter's value (fixed, free from ``named`` and derived), as a dict of floats."""
-        values = self._fixed | {n: named[n] for n in self.model_names}
-        return self._expressions.evaluate(values)
+        values = self.fixed | {n: named[n] for n in self.model_names}
+        return self.expressions.evaluate(values)
 
     def model_values(self, named: dict, x: dict | None = None) -> np.ndarray:
         """The model at the data's independent variables (or at ``x``) for the free values ``named``."""
@@ -362,7 +362,7 @@ class JointObjective(_Posterior):
             for n in o.names:
                 own.setdefault(n, o)
         for o in objectives:
-            clash = sorted(set(own) & set(o._fixed))
+            clash = sorted(set(own) & set(o.fixed))
             if clash:
                 raise ValueError(f"parameters {clash} are free in {own[clash[0]].data.name!r} but fixed in "
                                  f"{o.data.name!r}; make them free or fixed in both")

@@ -11,11 +11,12 @@ def spectrum_summary() -> str:
     """A printable summary: table cache, exact vs approximate tunnelling amplitudes, a worked material,
     and its KKI two-level density of states and specific heat."""
     from glassfit import constants
+    from glassfit.cache import cache_dir
     from glassfit.density import tls_density
     from glassfit.distributions import KKIDistribution
     from glassfit.observables.heat import debye_heat_capacity, kki_tls_heat_capacity
     from glassfit.potential import SoftPotential, instanton_amplitude, landau_lifshitz_amplitude
-    from glassfit.tables import cache_dir, default_tables
+    from glassfit.tables import default_tables
 
     t0 = time.perf_counter()
     tables = default_tables()

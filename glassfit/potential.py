@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassfit import constants
-from glassfit._validate import finite_array, positive_scalar
+from glassfit.validation import finite_array, positive_scalar
 
 #: Smallest barrier parameter with one level per well, 2^(5/3) (KKI eq. 3.8; physics.md §1.5).
 A_B_LEVEL_PER_WELL = 2.0 ** (5.0 / 3.0)

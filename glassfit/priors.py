@@ -21,7 +21,7 @@ import math
 import numpy as np
 from scipy import special, stats
 
-from glassfit._validate import finite_array
+from glassfit.validation import finite_array
 
 
 def _bounds(name: str, lo, hi, positive: bool = False) -> tuple[float, float]:

@@ -181,7 +181,7 @@ def derived(posterior: Posterior, objective, functions: dict | None = None, max_
         named, values = objective.named(theta), {}
         for part in parts:
             values.update(part.values(named))
-        exprs = {n: values[n] for part in parts for n in part._expressions.exprs}
+        exprs = {n: values[n] for part in parts for n in part.expressions.exprs}
         for name, value in {**exprs, **{k: f(values) for k, f in functions.items()}}.items():
             out.setdefault(name, []).append(float(value))
     return {k: np.array(v) for k, v in out.items()}

@@ -131,7 +131,7 @@ class _BlockBackend(emcee.backends.HDFBackend):
 def fingerprint(objective) -> str:
     """SHA-256 of everything that defines the posterior a chain samples: the free parameter names, the
     datasets' hashes, each part's model, noise model, fixed values and expressions, and the priors."""
-    parts = [{"model": part.model.name, "noise": part.noise, "fixed": part._fixed,
+    parts = [{"model": part.model.name, "noise": part.noise, "fixed": part.fixed,
               "expr": {n: p.expr for n, p in part.params.items() if p.expr}}
              for part in objective.parts]
     text = json.dumps({"names": objective.names, "data": [d.sha256 for d in objective.datasets], "parts": parts,

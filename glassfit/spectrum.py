@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import toeplitz
 
-from glassfit._validate import finite_array
+from glassfit.validation import finite_array
 
 _TAIL_ACTION = 18.0    # ∫ sqrt(V − E) dy beyond each turning point: amplitude e^-18
 _K_PAD = 9.0           # least momentum margin (1/ℓ) added to k_max in dy = π/(k_max + k_pad)

@@ -56,7 +56,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline, NdBSpline, RectBivariateSpline
 
 from glassfit import __version__
-from glassfit._validate import finite_array
+from glassfit.cache import cache_dir
 from glassfit.potential import (
     barrier_frame,
     instanton_action,
@@ -64,6 +64,7 @@ from glassfit.potential import (
     oscillator_quantum,
 )
 from glassfit.spectrum import TwoLevel, _wronskian_splitting, solve, symmetric_splitting, two_level_from
+from glassfit.validation import finite_array
 
 _FORMAT = 2                       # bump when the stored arrays change meaning (2: content hash)
 _TWO_LOOP = -6299.0 / 10368.0     # S0⁻² coefficient of the instanton series (physics.md §1.3)
@@ -205,18 +206,8 @@ def build_tables(settings: TableSettings | None = None) -> dict:
 
 
 # ---------------------------------------------------------------------------
-# Cache
+# Cache files
 # ---------------------------------------------------------------------------
-
-def cache_dir() -> Path:
-    """``$GLASSFIT_CACHE_DIR`` if set, else the user cache directory of glassfit."""
-    env = os.environ.get("GLASSFIT_CACHE_DIR")
-    if env:
-        return Path(env)
-    import pooch  # platform-appropriate user cache directory
-
-    return Path(pooch.os_cache("glassfit"))
-
 
 def content_hash(data: dict) -> str:
     """SHA-256 over every array of a table file but the hash itself (names, dtypes, shapes and bytes)."""
@@ -514,7 +505,6 @@ __all__ = [
     "SpectrumTables",
     "TableSettings",
     "build_tables",
-    "cache_dir",
     "canonical_form",
     "default_tables",
     "load_or_build",

@@ -108,7 +108,7 @@ def test_sha256_mismatch_in_the_data_dir(tmp_path, monkeypatch):
 def offline_pooch(tmp_path, monkeypatch):
     """GLASSFIT_DATA_DIR unset, pooch's cache in tmp_path and its downloads served by ``serve(url, output)``."""
     monkeypatch.delenv("GLASSFIT_DATA_DIR", raising=False)
-    monkeypatch.setattr(datasets, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setenv("GLASSFIT_CACHE_DIR", str(tmp_path / "cache"))
     urls = []
 
     def install(serve):
@@ -124,7 +124,7 @@ def offline_pooch(tmp_path, monkeypatch):
 def test_fetch_downloads_once_into_the_cache(offline_pooch, tmp_path):
     urls = offline_pooch(lambda url, out: shutil.copy(Path(SHARED) / unquote(url.removeprefix(UPSTREAM)), out))
     path = fetch("stycast-1266")
-    assert path == tmp_path / "cache" / catalog()["stycast-1266"].file and path.is_file()
+    assert path == tmp_path / "cache" / "data" / catalog()["stycast-1266"].file and path.is_file()
     assert load("stycast-1266").n == 13 and fetch("stycast-1266") == path
     assert urls == [catalog()["stycast-1266"].url]                          # cached: downloaded only once
 
@@ -147,7 +147,7 @@ def test_download_failure_is_one_message(offline_pooch):
 
 
 def test_registry_holds_every_third_party_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "cache_dir", lambda: tmp_path)
+    monkeypatch.setenv("GLASSFIT_CACHE_DIR", str(tmp_path))
     pup = datasets.registry()
     assert set(pup.registry) == {catalog()[i].file for i in THIRD_PARTY}
     e = catalog()["macor"]

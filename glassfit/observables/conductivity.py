@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
-from glassfit._quadrature import gauss_legendre_panels
-from glassfit._validate import finite_array, positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.potential import PotentialScales
+from glassfit.quadrature import gauss_legendre_panels
+from glassfit.validation import finite_array, positive_array, positive_scalar
 
 _K, _HBAR = constants.k_B, constants.hbar
 # graded towards x = 0, where an energy-dependent coupling (KKI) leaves an integrable end-point singularity

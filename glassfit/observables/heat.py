@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
-from glassfit._quadrature import gauss_legendre_panels
-from glassfit._validate import positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.ensemble import REGIONS, plane_nodes
+from glassfit.quadrature import gauss_legendre_panels
+from glassfit.validation import finite_array, positive_array, positive_scalar
 
 # x = u/kT on fixed panels; the weight (x/2)² sech²(x/2) is below 1e-22 beyond x = 60
 X_NODES, _W = gauss_legendre_panels((0.0, 2.0, 6.0, 14.0, 30.0, 60.0))
@@ -30,6 +30,16 @@ X_WEIGHTS = _W * (X_NODES / 2.0) ** 2 / np.cosh(X_NODES / 2.0) ** 2
 
 def _temperatures(T):
     return positive_array("T", T, "temperatures T (K)")
+
+
+def stm_heat_capacity(T, P0, c3=0.0):
+    """Standard tunnelling model: c = (π²/6) P̄ k² T + c₃ T³ [J m⁻³ K⁻¹] (physics.md §4.1; KKI eqs. 4.2–4.3).
+
+    ``T`` [K], ``P0`` = P̄ [J⁻¹ m⁻³] in the convention P(Δ, Δ0) = P̄/Δ0 (physics.md §0; the equilibrium TLS
+    density of states), ``c3`` [J m⁻³ K⁻⁴].
+    """
+    T = finite_array("T", T)
+    return np.pi**2 / 6.0 * P0 * constants.k_B**2 * T + c3 * T**3
 
 
 def tls_heat_capacity_from_density(T, density):
@@ -118,5 +128,6 @@ __all__ = [
     "kki_tls_density_spline",
     "kki_tls_heat_capacity",
     "multilevel_heat_capacity",
+    "stm_heat_capacity",
     "tls_heat_capacity_from_density",
 ]

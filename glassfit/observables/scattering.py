@@ -17,9 +17,9 @@ from scipy.integrate import quad
 from scipy.special import digamma
 
 from glassfit import constants
-from glassfit._quadrature import gauss_legendre_panels, unit_interval_nodes
-from glassfit._validate import finite_array, positive_array, positive_scalar
 from glassfit.density import U_TILDE_GRID, distinct_tls, energy_interpolator, quadrature_for
+from glassfit.quadrature import gauss_legendre_panels, unit_interval_nodes
+from glassfit.validation import finite_array, positive_array, positive_scalar
 
 _K, _HBAR = constants.k_B, constants.hbar
 

@@ -22,8 +22,6 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from glassfit import constants
-from glassfit._quadrature import unit_interval_nodes
-from glassfit._validate import positive_array, positive_scalar
 from glassfit.density import (
     A_B_TAIL,
     U_TILDE_GRID,
@@ -38,7 +36,9 @@ from glassfit.distributions import as_distribution
 from glassfit.observables.heat import X_NODES, X_WEIGHTS
 from glassfit.observables.scattering import _rate_at_zero_temperature
 from glassfit.potential import instanton_action
+from glassfit.quadrature import unit_interval_nodes
 from glassfit.tables import default_tables
+from glassfit.validation import positive_array, positive_scalar
 
 _K = constants.k_B
 #: x* = E*/kT of Black's asymptote: ⟨ln(x³ coth(x/2))⟩ over (x/2)² sech²(x/2) (physics.md §7.1)
