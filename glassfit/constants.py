@@ -80,6 +80,47 @@ def volumetric_to_molar(c, rho, molar_mass):
     return np.asarray(c, dtype=float) * np.asarray(molar_mass, dtype=float) / np.asarray(rho, dtype=float)
 
 
+class Unit(str):
+    """The unit of a model parameter: its text (what reports and labels show) with its conversion to SI attached.
+
+    ``Unit("eV", scale=eV)`` is a value in eV, SI = scale · value; ``Unit("log10(m^-3)", log10=True)`` is
+    log10 of a value in m⁻³, SI = scale · 10**value.  A ``Unit`` is a ``str``, so tables and reports use it as text.
+    """
+
+    scale: float
+    log10: bool
+
+    def __new__(cls, text: str, scale: float = 1.0, log10: bool = False):
+        unit = super().__new__(cls, text)
+        unit.scale, unit.log10 = float(scale), bool(log10)
+        return unit
+
+    def __reduce__(self):
+        return Unit, (str(self), self.scale, self.log10)
+
+    def to_si(self, value):
+        """``value`` in this unit -> SI (a float stays a float, an array an array)."""
+        return self.scale * 10.0**value if self.log10 else (value * self.scale if self.scale != 1.0 else value)
+
+
+#: Parameter units of the models' tables, with their SI conversions (the energy "K" is k_B T in J).
+DIMENSIONLESS = Unit("1")
+KELVIN_ENERGY = Unit("K", k_B)
+ELECTRONVOLT = Unit("eV", eV)
+STM_DENSITY = Unit("1e45 J^-1 m^-3", 1e45)
+STRENGTH_1E4 = Unit("1e-4", 1e-4)
+LOG10_PER_M3 = Unit("log10(m^-3)", log10=True)
+LOG10_RAYLEIGH = Unit("log10(s^4 m^-1)", log10=True)
+KG_PER_M3 = Unit("kg m^-3")
+KG_PER_MOL = Unit("kg mol^-1")
+M_PER_S = Unit("m s^-1")
+METRE = Unit("m")
+DEBYE_T3 = Unit("J m^-3 K^-4")
+
+#: Energy attenuation l⁻¹ [1/m] -> dB/m (10/ln 10 = 4.343).
+DB_PER_NEPER_ENERGY = 10.0 / np.log(10.0)
+
+
 #: Units accepted at the edges (data files): unit -> (quantity, glassfit unit, factor), value_glassfit = factor · value.
 #: Attenuation: "1/m" is the energy attenuation l⁻¹ (inverse phonon mean free path), the models' convention;
 #: l⁻¹ = 2α with α the amplitude attenuation in Np/m, and 1 dB/m = ln(10)/20 Np/m of α = ln(10)/10 m⁻¹ of l⁻¹.
