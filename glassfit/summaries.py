@@ -1,0 +1,123 @@
+"""What ``summary.json`` of a run holds: the fit statistics, the global search, what the data constrain, derived
+quantities, validity warnings and data flags, for a least-squares fit or an emcee posterior.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import chi2 as chi2_distribution
+
+from glassfit import checks, identifiability, optimize, results, rundir
+from glassfit import compare as comparison
+from glassfit.problem import Problem, find_map
+from glassfit.runspec import RunSpec
+
+NOISE_TEXT = {
+    "known": "σ as given in the data (noise model `known`): errors are not rescaled by χ²_ν",
+    "scaled": "σ scaled by a fitted factor per dataset (noise model `scaled`)",
+    "fitted": "a fitted relative σ per dataset (noise model `fitted`)",
+}
+
+
+def search_doc(found: optimize.MapResult, objective, limit: int = 8) -> dict:
+    return {"method": found.method, "n_evaluations": found.n_evaluations, "seconds": found.elapsed,
+            "optima": [{"chisqr": o.chisqr, "prior_penalty": o.prior_penalty, "hits": o.hits,
+                        "theta": dict(zip(objective.names, o.theta.tolist(), strict=True))}
+                       for o in found.optima[:limit]],
+            "n_optima": len(found.optima)}
+
+
+def statistics(problem: Problem, theta) -> dict:
+    objective = problem.objective
+    chisqr = float(np.sum(objective.residuals(theta) ** 2))
+    n = int(sum(d.n for d in problem.datasets))
+    stats = comparison.FitStatistics(chisqr, n, objective.ndim)
+    dof = max(n - objective.ndim, 1)
+    return {"chisqr": chisqr, "ndata": n, "nvarys": objective.ndim, "redchi": chisqr / dof,
+            "aic": stats.aic, "bic": stats.bic, "p_value": float(chi2_distribution.sf(chisqr, dof))}
+
+
+def diagnostics(problem: Problem, theta, cov=None, draws=None) -> dict:
+    """Identifiability, derived quantities, validity warnings and data flags at θ (JSON-able)."""
+    objective = problem.objective
+    directions = identifiability.singular_directions(objective, theta)
+    flags = [f"{d.id}: {line}" if len(problem.datasets) > 1 else line
+             for d in problem.datasets for line in checks.data_flags(d.observable, d.x, d.y)]
+    return {"directions": [{"s": d.s, "combination": d.text(), "components": d.components} for d in directions],
+            "constraints": identifiability.constraint_table(objective, theta, cov=cov, draws=draws),
+            "derived": identifiability.derived_quantities(objective, theta, cov=cov, draws=draws),
+            "warnings": identifiability.warnings_at(objective, theta),
+            "flags": flags}
+
+
+def leastsq_summary(problem: Problem, spec: RunSpec) -> dict:
+    objective = problem.objective
+    found = find_map(problem, spec)
+    theta, cov = found.theta, found.cov
+    units = objective.units()
+    errors = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    summary = {"method": "leastsq", "theta": theta.tolist(),
+               "parameters": [{"name": name, "unit": units[name], "value": float(v), "stderr": float(e)}
+                              for name, v, e in zip(objective.names, theta, errors, strict=True)],
+               **statistics(problem, theta), "prior_penalty": found.best.prior_penalty,
+               "noise": spec.noise, "errors": "Laplace approximation at the MAP; " + NOISE_TEXT[spec.noise],
+               "search": search_doc(found, objective),
+               "priors": {name: p.describe() for name, p in objective.priors.items()},
+               "datasets": [{"name": d.id, "points": d.n, "sha256": d.sha256, "nature": d.nature}
+                            for d in problem.datasets]}
+    summary.update(diagnostics(problem, theta, cov=cov))
+    return summary
+
+
+def posterior_summary(problem: Problem, spec: RunSpec, out: Path, chain: Path, search: dict | None) -> dict:
+    objective = problem.objective
+    posterior = results.Posterior.load(chain)
+    derived = results.derived(posterior, objective)
+    summary = results.summarize(posterior, objective, derived_values=derived)
+    results.save_summary(summary, objective, out / "summary.json", posterior)
+    doc = results.load_summary(out / "summary.json")
+    theta = posterior.map()
+    doc.update({"method": "emcee", "noise": spec.noise,
+                "errors": "posterior 16/84 % quantiles; " + NOISE_TEXT[spec.noise],
+                "search": search, **statistics(problem, theta)})
+    doc.update(diagnostics(problem, theta, draws=posterior.samples(max_draws=max(200, posterior.nwalkers))))
+    doc = clean(doc)
+    rundir.write_text(out / "summary.json", json.dumps(doc, indent=2, allow_nan=False))
+    return doc
+
+
+def clean(obj):
+    """``obj`` with every non-finite float replaced by None (strict JSON)."""
+    if isinstance(obj, dict):
+        return {k: clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean(v) for v in obj]
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
+#: a χ² this improbable under the stated noise model makes a fit "poor"
+POOR_FIT_P = 1e-3
+
+
+def fit_quality(summary: dict) -> str:
+    """One sentence: P(χ² ≥ the observed χ²) under the stated noise model, and whether the fit is poor."""
+    p = summary.get("p_value")
+    if p is None:
+        return ""
+    verdict = (" — **a poor fit**: the model does not describe these data within their σ" if p < POOR_FIT_P else "")
+    return (f"Goodness of fit: P(χ² ≥ {summary['chisqr']:.4g}) {probability_text(p)} under the stated noise "
+            f"model{verdict}.")
+
+
+def probability_text(p: float) -> str:
+    return f"= {p:.2g}" if p > 0 else "< 1e-300"
+
+
+__all__ = ["NOISE_TEXT", "POOR_FIT_P", "clean", "diagnostics", "fit_quality", "leastsq_summary", "posterior_summary",
+           "probability_text", "search_doc", "statistics"]
