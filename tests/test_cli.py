@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -32,11 +31,14 @@ def one_line_error(capsys, *argv, match):
     return lines[0]
 
 
-def test_version_is_fast():
-    t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "glassfit", "--version"], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().startswith("glassfit ")
-    assert time.perf_counter() - t0 < 1.0
+def test_version_loads_no_heavy_module():
+    # what makes `glassfit --version` (and every bad-input refusal) fast: the parser imports none of these
+    probe = ("import sys\nfrom glassfit.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+             "print(','.join(m for m in ('lmfit', 'emcee', 'scipy', 'matplotlib', 'h5py', 'pandas')"
+             " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    version, heavy = out.stdout.split("\n")[:2]
+    assert version.startswith("glassfit ") and heavy == ""
 
 
 def test_datasets_and_models_listing(capsys):

@@ -53,13 +53,38 @@ def test_number_format_follows_the_width():
 
 
 def test_figures_are_written(stm_posterior, tmp_path):
+    from matplotlib.image import imread
+
     obj, post = stm_posterior
-    for name, draw in (("fit", lambda p: plotting.plot_fit(post, obj, title="synthetic STM c(T)", path=p)),
-                       ("corner", lambda p: plotting.corner_plot(post, obj, path=p)),
-                       ("trace", lambda p: plotting.trace_plot(post, obj, path=p))):
-        fig = draw(tmp_path / f"{name}.png")
-        assert (tmp_path / f"{name}.png").stat().st_size > 15_000
-        assert fig.axes
+    fit = plotting.plot_fit(post, obj, title="synthetic STM c(T)", path=tmp_path / "fit.png")
+    top, bottom = fit.axes
+    points = top.containers[0].lines[0]                               # the data with their error bars
+    np.testing.assert_array_equal(points.get_xdata(), obj.data.x["T"])
+    np.testing.assert_array_equal(points.get_ydata(), obj.data.y)
+    median = top.get_lines()[0]                                       # the median model on a 200-point grid
+    assert len(median.get_xdata()) == 200 and median.get_xdata()[0] == obj.data.x["T"].min()
+    band = plotting.predictive_band(post, obj, {"T": median.get_xdata()}, draws=200, seed=0)
+    np.testing.assert_allclose(median.get_ydata(), band["median"], rtol=1e-12)
+    residuals = bottom.get_lines()[0].get_ydata()
+    at_data = plotting.predictive_band(post, obj, draws=200, seed=0)["median"]
+    np.testing.assert_allclose(residuals, (obj.data.y - at_data) / obj.data.sigma, rtol=1e-10)
+    assert top.get_title() == "synthetic STM c(T)" and top.get_xscale() == top.get_yscale() == "log"
+    assert imread(tmp_path / "fit.png").shape[:2] == (1200, 1280)     # 6.4 × 6.0 inch at 200 dpi
+
+    trace = plotting.trace_plot(post, obj, path=tmp_path / "trace.png")
+    for i, ax in enumerate(trace.axes):
+        walkers = ax.get_lines()
+        assert len(walkers) == post.nwalkers
+        np.testing.assert_array_equal(walkers[3].get_ydata(), post.chain[:, 3, i])
+    corner = plotting.corner_plot(post, obj, path=tmp_path / "corner.png")
+    diagonal, first = corner.axes[0], post.samples()[:, 0]
+    quantile_lines = [line.get_xdata()[0] for line in diagonal.get_lines()]
+    np.testing.assert_allclose(quantile_lines, np.percentile(first, [16, 50, 84]), rtol=1e-12)
+    outline = diagonal.patches[0].get_xy()                            # the step histogram spans the samples
+    assert outline[:, 0].min() == pytest.approx(first.min()) and outline[:, 0].max() == pytest.approx(first.max())
+    assert f"= {np.median(first):{plotting.number_format(first)}}" in diagonal.get_title()
+    for name in ("trace", "corner"):
+        assert imread(tmp_path / f"{name}.png").ndim == 3
     labels = [ax.get_xlabel() for ax in plotting.corner_plot(post, obj).axes]
     assert r"$\bar P$ [1e45 J^-1 m^-3]" in labels
     assert plotting.plot_fit(post, obj).axes[1].get_xlabel() == "T (K)"
@@ -80,8 +105,13 @@ def test_two_independent_variables_and_joint(tmp_path):
     post = fixed_posterior(joint, np.random.default_rng(0).normal(1.0, 0.01, (50, 8, 3)))
     fig = plotting.plot_fit(post, joint, dataset="plane", draws=20, path=tmp_path / "plane.png")
     assert len(fig.axes[0].get_lines()) >= 2
-    plotting.plot_fit(post, joint, dataset=1, draws=20, path=tmp_path / "line.png")
-    assert (tmp_path / "line.png").stat().st_size > 10_000
+    points = fig.axes[0].containers
+    assert len(points) == 2                                           # one colour per value of g
+    for container, g_value in zip(points, (1.0, 3.0), strict=True):
+        at = g == g_value
+        np.testing.assert_array_equal(container.lines[0].get_ydata(), plane(x, g, 1.0, 1.0)[at])
+    line = plotting.plot_fit(post, joint, dataset=1, draws=20, path=tmp_path / "line.png")
+    np.testing.assert_array_equal(line.axes[0].containers[0].lines[0].get_ydata(), joint.parts[1].data.y)
 
 
 def test_bad_inputs(stm_posterior):
