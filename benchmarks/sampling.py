@@ -1,4 +1,4 @@
-"""Benchmark of the inference layer (issue "Bayesian inference").
+"""Benchmark of the Bayesian inference layer (posterior, emcee sampler, process pool).
 
 1. Overhead of Objective.logpost and of the whole sampler (emcee moves, HDF5 chain, τ checks) over the raw
    model function, per evaluation, for a microsecond model (STM c(T)) and a millisecond one (KKI c(T)).
@@ -57,7 +57,8 @@ def per_call(fn, repeat=5):
 def overhead(label, objective, steps, workdir):
     theta = objective.theta()
     values = objective.values(objective.named(theta))
-    args = {root: values[name] for name, root in objective._args}
+    model = objective.model
+    args = {name[len(model.prefix):]: values[name] for name in model.param_names}    # the model function's names
     x = objective.data.x
     t_raw = per_call(lambda: objective.model.func(**x, **args))
     t_post = per_call(lambda: objective.logpost(theta))

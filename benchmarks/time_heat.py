@@ -1,4 +1,4 @@
-"""KKI time-dependent specific heat benchmark (issue: c(T, τ_exp)).
+"""KKI time-dependent specific heat benchmark: c(T, t) for a measurement of duration t.
 
 One KKI c(T, t) evaluation on a 10 × 20 (T, t) grid with the iso-energy nodes cached (target ≤ 50 ms),
 against a direct reference measured in the same run: for each (T, t), adaptive scipy quadrature over

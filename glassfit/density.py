@@ -18,7 +18,8 @@ its right one.  The δ-integral is done on the curve ũ(A_b, δ) = u/w:
 and the A_b-integral from the threshold A*(u) (where J̃(A*, 0) = u/w) runs
 in s with A_b = A* + s², which removes the inverse-square-root end point
 (physics.md §3.2), by composite Gauss–Legendre quadrature; beyond the table
-(A_b > 40, J̃ < 1e-50) ũ = r δ exactly and r = 1 − c/A_b^(3/2).
+(A_b > 40, J̃ < 1e-49) ũ = r δ exactly, with r(A_b) and δy_eff continued by
+:func:`beyond_table`.
 
 The nodes depend only on u/w and the barrier cutoff, never on the
 distribution or the material, so :class:`IsoEnergyQuadrature` computes them
@@ -43,7 +44,8 @@ from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from glassfit.distributions import as_distribution
 from glassfit.potential import PotentialScales
-from glassfit.tables import default_tables
+from glassfit.quadrature import uniform_panels
+from glassfit.tables import A_B_TABLE_MAX, A_B_TABLE_MIN, default_tables
 from glassfit.validation import finite_array, positive_array
 
 #: Largest ũ = u/w tabulated by the doublet quadrature (J̃_sym(3.2) = 0.86: above, shallow wells
@@ -55,9 +57,8 @@ U_TILDE_MIN = 1e-9
 U_TILDE_GRID = np.geomspace(U_TILDE_MIN, U_TILDE_MAX, 45)
 #: Upper end of the A_b integral when no cutoff is given (η = −400 η_L: far beyond any h(η) of interest).
 A_B_TAIL = 400.0
-
-_A_TABLE_MIN, _A_TABLE_MAX = 3.2, 40.0
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
+#: Gauss–Legendre points per panel of the iso-energy quadrature.
+GL_ORDER = 24
 
 
 @dataclass(frozen=True)
@@ -77,32 +78,29 @@ class TypeNodes:
     barrier: np.ndarray
 
 
-def _panel_nodes(lo, hi, n_panels):
-    """Composite Gauss–Legendre nodes and weights on [lo, hi] (arrays of shape (K,) → (K, 24·n_panels))."""
-    edges = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, n_panels + 1)
-    half = 0.5 * np.diff(edges, axis=1)                                  # (K, P)
-    mid = 0.5 * (edges[:, 1:] + edges[:, :-1])
-    x = (mid[:, :, None] + half[:, :, None] * _GL_X).reshape(len(lo), -1)
-    w = (half[:, :, None] * _GL_W).reshape(len(lo), -1)
-    return x, w
-
-
 def threshold_barrier(tables, u_tilde):
     """A*(ũ): the barrier of the symmetric doublet of splitting ũ = u/w, J̃(A*, δ = 0) = ũ, clipped to the
-    table's lower edge (bisection on the doublet table); TLS of energy u have A_b ≥ A*."""
-    lo = np.full(u_tilde.shape, _A_TABLE_MIN)
-    hi = np.full(u_tilde.shape, _A_TABLE_MAX)
+    table's lower edge (bisection on the doublet table; physics.md §3.2); TLS of energy u have A_b ≥ A*.
+
+    ``tables`` a :class:`glassfit.tables.SpectrumTables`, ``u_tilde`` an array of u/w.
+    """
+    lo = np.full(u_tilde.shape, A_B_TABLE_MIN)
+    hi = np.full(u_tilde.shape, A_B_TABLE_MAX)
     target = np.log(u_tilde)
     for _ in range(60):
         mid = 0.5 * (lo + hi)
         above = tables.doublet(mid, np.zeros_like(mid))[1] > target
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
-    return np.where(tables.doublet(np.full(1, _A_TABLE_MIN), np.zeros(1))[1][0] <= target, _A_TABLE_MIN, hi)
+    return np.where(tables.doublet(np.full(1, A_B_TABLE_MIN), np.zeros(1))[1][0] <= target, A_B_TABLE_MIN, hi)
 
 
 def type1_from_barrier_frame(a, b):
-    """(α1, β1) of −a z² + b z³ + z⁴ seen from its left minimum, and |∂(α1, β1)/∂(a, b)|."""
+    """(α1, β1) of −a z² + b z³ + z⁴ seen from its left minimum, and |∂(α1, β1)/∂(a, b)| (physics.md §1.2).
+
+    Scaled units (α, β dimensionless): the type-1 representation of the double well whose barrier frame
+    is (A_b, b) = (a, b).
+    """
     root = np.sqrt(9.0 * b**2 + 32.0 * a)
     z = (-3.0 * b - root) / 8.0
     z_a = -2.0 / root
@@ -114,8 +112,13 @@ def type1_from_barrier_frame(a, b):
     return alpha1, beta1, np.abs(det)
 
 
-def _doublet_on_curve(tables, a, u0):
-    """δ* on ũ(a, δ) = u0 in the table region, with |∂ũ/∂δ|, x_ge² and dx² there (arrays of one shape)."""
+def doublet_on_curve(tables, a, u0):
+    """The doublet of barrier A_b = ``a`` on the iso-energy curve ũ(a, δ) = ``u0`` (physics.md §3.2).
+
+    Returns (δ*, |∂ũ/∂δ|, |x_ge|², (x_ee − x_gg)²) at the root δ* ≥ 0, in units of w and ℓ; ``a`` (inside the
+    doublet table, A_B_TABLE_MIN ≤ a ≤ A_B_TABLE_MAX) and ``u0`` = u/w are arrays of one shape.  δ* = 0 where
+    the symmetric splitting already exceeds u0.
+    """
     shape = a.shape
     a, u0 = a.ravel(), u0.ravel()
     delta = np.zeros_like(a)
@@ -130,6 +133,18 @@ def _doublet_on_curve(tables, a, u0):
     x_ge2 = (dy_eff * j / (2 * u)) ** 2
     dx2 = (dy_eff * asym / u) ** 2
     return tuple(q.reshape(shape) for q in (delta, np.abs(du), x_ge2, dx2))
+
+
+def beyond_table(tables, A_b):
+    """(r, δy_eff) of the symmetric doublet at A_b ≥ A_B_TABLE_MAX, continued from the table's edge.
+
+    r(A_b) = 1 − (1 − r(40)) (40/A_b)^(3/2), the form r ≈ 1 − 3/(2√2 A_b^(3/2)) of physics.md §1.3 matched
+    at the edge, and δy_eff = δy_eff(40) sqrt(A_b/40), the separation sqrt(2 A_b) of the minima (physics.md
+    §1.2) matched likewise (units of ℓ).  There J̃ < 1e-49: the doublet is Δ = r δ alone.
+    """
+    r_edge, _, dy_edge = tables.doublet(np.array([A_B_TABLE_MAX]), np.zeros(1))
+    a = np.asarray(A_b, float)
+    return 1.0 - (1.0 - r_edge[0]) * (A_B_TABLE_MAX / a) ** 1.5, dy_edge[0] * np.sqrt(a / A_B_TABLE_MAX)
 
 
 class IsoEnergyQuadrature:
@@ -153,24 +168,23 @@ class IsoEnergyQuadrature:
         if np.any((u0 < U_TILDE_MIN) | (u0 > U_TILDE_MAX)):
             raise ValueError(f"u/w must lie in [{U_TILDE_MIN:g}, {U_TILDE_MAX:g}] for the two-level density")
         top = A_B_TAIL if barrier_max is None else float(barrier_max)
-        if not _A_TABLE_MIN < top <= A_B_TAIL:
-            raise ValueError(f"barrier_max must lie in ({_A_TABLE_MIN}, {A_B_TAIL}], got {barrier_max!r}")
+        if not A_B_TABLE_MIN < top <= A_B_TAIL:
+            raise ValueError(f"barrier_max must lie in ({A_B_TABLE_MIN}, {A_B_TAIL}], got {barrier_max!r}")
         tables = default_tables()
         self.u_tilde = u0
         self.barrier_max = top
 
         # below J̃(cutoff) there is no doublet at all: those energies get empty (zero-length) panels
-        a_star = np.minimum(threshold_barrier(tables, u0), min(top, _A_TABLE_MAX))
-        s, ws = _panel_nodes(np.zeros_like(u0), np.sqrt(min(top, _A_TABLE_MAX) - a_star), n_panels)
+        a_star = np.minimum(threshold_barrier(tables, u0), min(top, A_B_TABLE_MAX))
+        s, ws = uniform_panels(np.zeros_like(u0), np.sqrt(min(top, A_B_TABLE_MAX) - a_star), n_panels, GL_ORDER)
         a = a_star[:, None] + s**2
         quad_w = 2.0 * s * ws                                           # da = 2 s ds
-        delta, du, x_ge2, dx2 = _doublet_on_curve(tables, a, np.broadcast_to(u0[:, None], a.shape))
-        if top > _A_TABLE_MAX:                                           # J̃ = 0 beyond the table
-            t, wt = _panel_nodes(np.full(u0.shape, np.log(_A_TABLE_MAX)), np.full(u0.shape, np.log(top)), 2)
+        delta, du, x_ge2, dx2 = doublet_on_curve(tables, a, np.broadcast_to(u0[:, None], a.shape))
+        if top > A_B_TABLE_MAX:                                          # J̃ = 0 beyond the table
+            t, wt = uniform_panels(np.full(u0.shape, np.log(A_B_TABLE_MAX)), np.full(u0.shape, np.log(top)), 2,
+                                   GL_ORDER)
             a_tail = np.exp(t)
-            r40 = tables.doublet(np.array([_A_TABLE_MAX]), np.zeros(1))[0][0]
-            r_tail = 1.0 - (1.0 - r40) * (_A_TABLE_MAX / a_tail) ** 1.5
-            dy_tail = tables.doublet(np.full(1, _A_TABLE_MAX), np.zeros(1))[2][0] * np.sqrt(a_tail / _A_TABLE_MAX)
+            r_tail, dy_tail = beyond_table(tables, a_tail)
             a = np.concatenate([a, a_tail], axis=1)
             quad_w = np.concatenate([quad_w, wt * a_tail], axis=1)
             delta = np.concatenate([delta, u0[:, None] / r_tail], axis=1)
@@ -194,7 +208,10 @@ class IsoEnergyQuadrature:
                                x_ge2=np.tile(x_ge2, 4), dx2=np.tile(dx2, 4), barrier=np.tile(a, 4))
 
     def density(self, scales, distribution):
-        """(n_1, n_2) on the ũ grid [J⁻¹ m⁻³] for a material's ``scales`` (w, η_L, ξ_L) and f(η, ξ)."""
+        """(n_1, n_2) on the ũ grid [J⁻¹ m⁻³] for a material's ``scales`` (w, η_L, ξ_L) and f(η, ξ) [m⁻³].
+
+        KKI eq. 4.4, physics.md §3.2.
+        """
         return tuple(self._sum(nodes, scales, distribution, None) for nodes in (self.type1, self.type2))
 
     def coupling(self, scales, distribution, which: str):
@@ -250,7 +267,8 @@ def _cached_quadrature(u_key: tuple, barrier_max, n_panels) -> IsoEnergyQuadratu
 
 
 def quadrature_for(u_tilde, barrier_max=None, n_panels: int = 4) -> IsoEnergyQuadrature:
-    """An :class:`IsoEnergyQuadrature`, cached per (ũ grid, cutoff, panels) within the process."""
+    """An :class:`IsoEnergyQuadrature` for energies ``u_tilde`` = u/w, cached per (ũ grid, cutoff, panels) within the
+    process (the nodes do not depend on the material or f, physics.md §3.2)."""
     u = finite_array("u/w", u_tilde).ravel()
     return _cached_quadrature(tuple(u.tolist()), None if barrier_max is None else float(barrier_max), n_panels)
 
@@ -328,16 +346,12 @@ def coupling_density(u, scales, distribution, which: str = "x_ge2", barrier_max=
     return tuple(n.reshape(u.shape) for n in quad.coupling(scales, distribution, which))
 
 
-#: Largest barrier parameter of the exact doublet tables (:mod:`glassfit.tables`); beyond it J̃ < 1e-50 is set to 0.
-A_B_TABLE_MAX = _A_TABLE_MAX
-
-
 def deep_barrier_fraction(u, scales, distribution, barrier=A_B_TABLE_MAX, barrier_max=None):
     """Fraction of the TLS of energy u [J] (both types) whose barrier parameter exceeds ``barrier``.
 
     (n_1 + n_2 restricted to A_b > ``barrier``)/(n_1 + n_2), from the nodes of the iso-energy quadrature
     (physics.md §3.2); 0 where there are no TLS.  With the default, the share of the TLS beyond the doublet
-    tables: J̃ < 1e-50 is set to 0 there, so they count in the equilibrium c but never relax or scatter phonons.
+    tables: J̃ < 1e-49 is set to 0 there, so they count in the equilibrium c but never relax or scatter phonons.
     """
     scales = getattr(scales, "scales", scales)
     distribution = as_distribution(distribution)
@@ -370,15 +384,18 @@ def mean_separation(u, scales, distribution, barrier_max=None):
 __all__ = [
     "A_B_TABLE_MAX",
     "A_B_TAIL",
+    "GL_ORDER",
     "U_TILDE_GRID",
     "U_TILDE_MAX",
     "U_TILDE_MIN",
     "DistinctTLS",
     "IsoEnergyQuadrature",
     "TypeNodes",
+    "beyond_table",
     "coupling_density",
     "deep_barrier_fraction",
     "distinct_tls",
+    "doublet_on_curve",
     "energy_interpolator",
     "mean_separation",
     "quadrature_for",

@@ -62,12 +62,12 @@ class KKIDistribution:
             raise ValueError(f"g_shape must be one of {G_SHAPES}, got {self.g_shape!r}")
 
     def h(self, eta):
-        """h(η), normalised over η ∈ ℝ."""
+        """h(η), normalised over η ∈ ℝ (dimensionless; KKI eq. 4.12)."""
         z = np.abs((np.asarray(eta, float) - 1.0) / self.eta_c)
         return np.exp(-(z**self.p)) / (2.0 * gamma(1.0 + 1.0 / self.p) * self.eta_c)
 
     def g(self, xi):
-        """g(ξ), even, normalised over ξ ∈ ℝ."""
+        """g(ξ), even, normalised over ξ ∈ ℝ (dimensionless; KKI Fig. 2b, physics.md §3.1)."""
         s2 = (np.asarray(xi, float) / self.xi_c) ** 2
         if self.g_shape == "curve1":
             return np.exp(-s2) / (np.sqrt(np.pi) * self.xi_c)

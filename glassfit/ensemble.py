@@ -33,22 +33,44 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from glassfit.density import IsoEnergyQuadrature, _doublet_on_curve, _panel_nodes, type1_from_barrier_frame
+from glassfit.density import (
+    A_B_TAIL,
+    GL_ORDER,
+    U_TILDE_MIN,
+    IsoEnergyQuadrature,
+    beyond_table,
+    doublet_on_curve,
+    type1_from_barrier_frame,
+)
 from glassfit.distributions import as_distribution
-from glassfit.tables import default_tables
+from glassfit.quadrature import uniform_panels
+from glassfit.tables import A_B_TABLE_MAX, A_B_TABLE_MIN, default_tables
 from glassfit.validation import finite_array
 
+#: Levels kept per node (the ground state and five above it).
 N_LEVELS = 6
-U_CUT = 0.8          # u/w separating the iso-energy doublet nodes from the (A_b, δ) ones
-U_TOP = 25.0         # u/w beyond which a doublet contributes nothing for kT ≤ w
+#: u/w separating the iso-energy doublet nodes from the (A_b, δ) ones.
+U_CUT = 0.8
+#: u/w beyond which a doublet contributes nothing for kT ≤ w.
+U_TOP = 25.0
+#: |b| bound of the shallow double wells (0 < A_b < A_B_TABLE_MIN) in the barrier frame.
 SHALLOW_B = 12.0
+#: Largest α of the single wells.
 SINGLE_ALPHA = 60.0
-_A_MIN, _A_TABLE = 3.2, 40.0
+
+
+def _panels(lo, hi, n_panels):
+    """Gauss–Legendre nodes and weights of the iso-energy quadrature's order on [lo, hi] (scalars or arrays)."""
+    return uniform_panels(lo, hi, n_panels, GL_ORDER)
 
 
 @dataclass(frozen=True)
 class PlaneNodes:
-    """Nodes of one region: n_j-like weights in units of (α, β) area, and the levels there [w]."""
+    """Nodes of one region of the (α, β) plane (scaled units, physics.md §1.1, §4.1).
+
+    ``weight`` per unit (α, β) area, so that ∫∫ dη dξ f F = η_L ξ_L Σ weight f(η_L α, ξ_L β) F; ``levels`` [w]
+    relative to the ground state.
+    """
 
     alpha: np.ndarray
     beta: np.ndarray
@@ -78,15 +100,15 @@ def _levels(alpha, beta):
 
 def _doublet_low(a_top):
     """Iso-energy nodes for u ≤ U_CUT, integrated over ln u."""
-    log_u, w_log = _panel_nodes(np.array([np.log(1e-9)]), np.array([np.log(U_CUT)]), 4)
-    u_grid = np.exp(log_u[0])
+    log_u, w_log = _panels(np.log(U_TILDE_MIN), np.log(U_CUT), 4)
+    u_grid = np.exp(log_u)
     quad = IsoEnergyQuadrature(u_grid, barrier_max=a_top, n_panels=2)
     parts = []
     for nodes in (quad.type1, quad.type2):
-        weight = nodes.weight * (w_log[0] * u_grid)[:, None]              # dũ = ũ d ln ũ
+        weight = nodes.weight * (w_log * u_grid)[:, None]                 # dũ = ũ d ln ũ
         alpha, beta = nodes.alpha.ravel(), nodes.beta.ravel()
         levels = np.empty((alpha.size, N_LEVELS))
-        tail = nodes.barrier.ravel() > _A_TABLE
+        tail = nodes.barrier.ravel() > A_B_TABLE_MAX
         levels[~tail] = _levels(alpha[~tail], beta[~tail])
         levels[~tail] -= levels[~tail, :1]
         levels[tail] = _pair_levels(np.broadcast_to(u_grid[:, None], nodes.alpha.shape).ravel()[tail])
@@ -97,17 +119,16 @@ def _doublet_low(a_top):
 def _doublet_high(a_top):
     """(A_b, δ) nodes from the curve u = U_CUT out to u = U_TOP, both signs of δ."""
     tables = default_tables()
-    a, w_a = _panel_nodes(np.array([_A_MIN]), np.array([min(a_top, _A_TABLE)]), 2)
-    a, w_a = a[0], w_a[0]
+    a, w_a = _panels(A_B_TABLE_MIN, min(a_top, A_B_TABLE_MAX), 2)
     j0 = np.exp(tables.doublet(a, np.zeros_like(a))[1])
-    delta_lo = np.where(j0 < U_CUT, _doublet_on_curve(tables, a, np.full(a.shape, U_CUT))[0], 0.0)
+    delta_lo = np.where(j0 < U_CUT, doublet_on_curve(tables, a, np.full(a.shape, U_CUT))[0], 0.0)
     r0 = tables.doublet(a, np.zeros_like(a))[0]
     delta_hi = U_TOP / r0
     # panels: the first 2 w of asymmetry finely, then out to U_TOP
     edges = np.stack([delta_lo, delta_lo + 2.0, delta_lo + 8.0, np.maximum(delta_hi, delta_lo + 9.0)], axis=1)
     deltas, weights = [], []
     for k in range(3):
-        d, wd = _panel_nodes(edges[:, k], edges[:, k + 1], 1)
+        d, wd = _panels(edges[:, k], edges[:, k + 1], 1)
         deltas.append(d)
         weights.append(wd)
     d = np.concatenate(deltas, axis=1)
@@ -120,43 +141,47 @@ def _doublet_high(a_top):
     levels -= levels[:, :1]
     both = [_with_representations(A, s * b, weight_ab, levels) for s in (1.0, -1.0)]
     parts = list(both)
-    if a_top > _A_TABLE:                                                    # deep wells: the pair alone
-        t, wt = _panel_nodes(np.array([np.log(_A_TABLE)]), np.array([np.log(a_top)]), 1)
-        a_tail = np.exp(t[0])
-        r40 = tables.doublet(np.array([_A_TABLE]), np.zeros(1))[0][0]
-        r_tail = 1.0 - (1.0 - r40) * (_A_TABLE / a_tail) ** 1.5
-        dd, wdd = _panel_nodes(U_CUT / r_tail, U_TOP / r_tail, 2)
+    if a_top > A_B_TABLE_MAX:                                               # deep wells: the pair alone
+        t, wt = _panels(np.log(A_B_TABLE_MAX), np.log(a_top), 1)
+        a_tail = np.exp(t)
+        r_tail, _ = beyond_table(tables, a_tail)
+        dd, wdd = _panels(U_CUT / r_tail, U_TOP / r_tail, 2)
         A = np.broadcast_to(a_tail[:, None], dd.shape).ravel()
         D = dd.ravel()
         b = D * np.sqrt(2.0) / A**1.5
-        weight_ab = (wdd * (wt[0] * a_tail)[:, None]).ravel() * np.sqrt(2.0) / A**1.5
+        weight_ab = (wdd * (wt * a_tail)[:, None]).ravel() * np.sqrt(2.0) / A**1.5
         levels = _pair_levels(np.broadcast_to(r_tail[:, None], dd.shape).ravel() * D)
         parts += [_with_representations(A, s * b, weight_ab, levels) for s in (1.0, -1.0)]
     return _concat(parts)
 
 
 def _shallow():
-    a, w_a = _panel_nodes(np.array([0.0]), np.array([_A_MIN]), 1)
-    b, w_b = _panel_nodes(np.array([-SHALLOW_B]), np.array([SHALLOW_B]), 4)
-    A, B = np.meshgrid(a[0], b[0], indexing="ij")
-    weight_ab = np.outer(w_a[0], w_b[0]).ravel()
+    """(A_b, b) nodes of the shallow double wells, 0 < A_b < A_B_TABLE_MIN and |b| ≤ SHALLOW_B."""
+    a, w_a = _panels(0.0, A_B_TABLE_MIN, 1)
+    b, w_b = _panels(-SHALLOW_B, SHALLOW_B, 4)
+    A, B = np.meshgrid(a, b, indexing="ij")
+    weight_ab = np.outer(w_a, w_b).ravel()
     levels = _levels(-A.ravel(), B.ravel())
     levels -= levels[:, :1]
     return _with_representations(A.ravel(), B.ravel(), weight_ab, levels)
 
 
 def single_well_coordinates(s, v):
-    """(α, β) = (s², v·s·sqrt(32/9)) of a single well, |v| < 1, and |∂(α, β)/∂(s, v)| = 2 sqrt(32/9) s²."""
+    """(α, β) = (s², v·s·sqrt(32/9)) of a single well, |v| < 1, and |∂(α, β)/∂(s, v)| = 2 sqrt(32/9) s².
+
+    |v| < 1 is the single-well condition α > 9β²/32 (physics.md §1.2); scaled units.
+    """
     c = np.sqrt(32.0 / 9.0)
     return s**2, v * s * c, 2.0 * c * s**2
 
 
 def _single():
-    s, w_s = _panel_nodes(np.array([0.0]), np.array([np.sqrt(SINGLE_ALPHA)]), 2)
-    v, w_v = _panel_nodes(np.array([-1.0]), np.array([1.0]), 2)
-    S, V = np.meshgrid(s[0], v[0], indexing="ij")
+    """(s, v) nodes of the single wells, α = s² ≤ SINGLE_ALPHA (:func:`single_well_coordinates`)."""
+    s, w_s = _panels(0.0, np.sqrt(SINGLE_ALPHA), 2)
+    v, w_v = _panels(-1.0, 1.0, 2)
+    S, V = np.meshgrid(s, v, indexing="ij")
     alpha, beta, jac = (q.ravel() for q in single_well_coordinates(S, V))
-    weight = np.outer(w_s[0], w_v[0]).ravel() * jac
+    weight = np.outer(w_s, w_v).ravel() * jac
     levels = _levels(alpha, beta)
     levels -= levels[:, :1]
     return PlaneNodes(alpha, beta, weight, levels)
@@ -165,17 +190,17 @@ def _single():
 @functools.lru_cache(maxsize=1)
 def _single_gap_rows():
     """E1 − E0 along s on each Gauss–Legendre v-row of the single-well region, as cubic splines in s."""
-    v, w_v = _panel_nodes(np.array([-1.0]), np.array([1.0]), 2)
+    v, w_v = _panels(-1.0, 1.0, 2)
     s = np.linspace(0.0, np.sqrt(SINGLE_ALPHA), 156)
-    S, V = np.meshgrid(s, v[0], indexing="ij")
+    S, V = np.meshgrid(s, v, indexing="ij")
     alpha, beta, _ = single_well_coordinates(S.ravel(), V.ravel())
     levels = _levels(alpha, beta).reshape((*S.shape, N_LEVELS))
     gap = levels[..., 1] - levels[..., 0]
-    return v[0], w_v[0], [CubicSpline(s, gap[:, k]) for k in range(len(v[0]))]
+    return v, w_v, [CubicSpline(s, gap[:, k]) for k in range(len(v))]
 
 
 def vibration_density(u, scales, distribution):
-    """g_vib(u) [J⁻¹ m⁻³]: density of first excitations E1 − E0 of single wells at energies u [J] (§3.3).
+    """g_vib(u) [J⁻¹ m⁻³]: density of first excitations E1 − E0 of single wells at energies u [J] (physics.md §3.3).
 
     g_vib(u) = ∫∫_single dη dξ f(η, ξ) δ(u − (E1 − E0)), summed over every root of E1 − E0 = u along
     each line of constant v (the gap dips below its pure-quartic 2.739 w near the single-well border,
@@ -207,10 +232,13 @@ def _concat(parts):
 
 
 def plane_nodes(barrier_max: float | None = None) -> dict[str, PlaneNodes]:
-    """The nodes of every region (see the module docstring), cached per barrier cutoff."""
-    a_top = 400.0 if barrier_max is None else float(barrier_max)
-    if not _A_MIN < a_top <= 400.0:
-        raise ValueError(f"barrier_max must lie in ({_A_MIN}, 400], got {barrier_max!r}")
+    """The :class:`PlaneNodes` of every region (see the module docstring), cached per barrier cutoff A_b,max.
+
+    ``barrier_max``: 3.2 < A_b,max ≤ 400 (default 400, no cutoff); physics.md §3.2, §4.1.
+    """
+    a_top = A_B_TAIL if barrier_max is None else float(barrier_max)
+    if not A_B_TABLE_MIN < a_top <= A_B_TAIL:
+        raise ValueError(f"barrier_max must lie in ({A_B_TABLE_MIN:g}, {A_B_TAIL:g}], got {barrier_max!r}")
     return _plane_nodes(a_top)
 
 

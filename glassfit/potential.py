@@ -37,7 +37,7 @@ SINGLE_WELL, TYPE_1, TYPE_2 = 0, 1, 2
 # ---------------------------------------------------------------------------
 
 def scaled_potential(y, alpha, beta):
-    """αy² + βy³ + y⁴ (units of w); broadcasts."""
+    """αy² + βy³ + y⁴ [units of w] at the scaled coordinate y [units of ℓ] (physics.md §1.1); broadcasts."""
     return y * y * (alpha + y * (beta + y))
 
 
@@ -73,7 +73,7 @@ class BarrierFrame:
 
 
 def barrier_frame(alpha, beta) -> BarrierFrame:
-    """:class:`BarrierFrame` of each (α, β); NaN fields for single wells."""
+    """:class:`BarrierFrame` of each (α, β) (scaled units, physics.md §1.2); NaN fields for single wells."""
     alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
     disc2 = 9.0 * beta**2 - 32.0 * alpha
     type1 = (alpha > 0) & (disc2 > 0)
@@ -89,7 +89,7 @@ def barrier_frame(alpha, beta) -> BarrierFrame:
 
 
 def barrier_parameter(alpha, beta):
-    """A_b of each double well (see :class:`BarrierFrame`); NaN for single wells."""
+    """A_b of each double well (dimensionless; see :class:`BarrierFrame`, physics.md §1.2); NaN for single wells."""
     return barrier_frame(alpha, beta).a
 
 
@@ -282,7 +282,7 @@ class SoftPotential:
 
     @property
     def length(self) -> float:
-        """ℓ = (ε/C)^(1/6), the length unit of y in units of a0 (x = ℓ y)."""
+        """ℓ = (ε/C)^(1/6), the length unit of y in units of a0 (x = ℓ y; physics.md §1.1)."""
         return (self.epsilon / self.C) ** (1.0 / 6.0)
 
     @property
@@ -301,13 +301,13 @@ class SoftPotential:
         return PotentialScales(self.w, self.eta_L, self.xi_L, self.length)
 
     def scaled(self, eta, xi):
-        """(α, β) = (η/η_L, ξ/ξ_L) of each (η, ξ)."""
+        """(α, β) = (η/η_L, ξ/ξ_L) of each (η, ξ), all dimensionless (physics.md §1.1)."""
         eta = finite_array("eta", eta)
         xi = finite_array("xi", xi)
         return eta / self.eta_L, xi / self.xi_L
 
     def energy(self, x, eta, xi):
-        """V(x) = Aηx² + Bξx³ + Cx⁴ [J] for x in units of a0."""
+        """V(x) = Aηx² + Bξx³ + Cx⁴ [J] for x in units of a0 (KKI eq. 2.1)."""
         x = np.asarray(x, float)
         return x * x * (self.A * np.asarray(eta, float) + x * (self.B * np.asarray(xi, float) + self.C * x))
 
@@ -326,5 +326,5 @@ class SoftPotential:
         )
 
     def barrier_parameter(self, eta, xi):
-        """A_b of each (η, ξ) (NaN for single wells)."""
+        """A_b of each (η, ξ) (dimensionless, physics.md §1.2; NaN for single wells)."""
         return barrier_parameter(*self.scaled(eta, xi))

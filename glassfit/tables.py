@@ -5,19 +5,24 @@ density-of-states and observable integrals need millions of points.  Every
 quantity of h(α, β) is tabulated once on grids adapted to its physics and
 interpolated with cubic splines:
 
-* **Symmetric amplitude** J̃_sym(A_b), 2 ≤ A_b ≤ 40, as ln J̃_sym: E1 − E0
-  below A_b = 11, the cancellation-free Wronskian identity on 11–18, and above
-  18 the instanton series J_inst (1 − 71/(72 S0) − (6299/10368)/S0² + c3/S0³)
-  with c3 fitted to the exact values on 12–17 (physics.md §1.3; the S0⁻²
-  coefficient is the two-loop term of Zinn-Justin's series).
+* **Symmetric amplitude** J̃_sym(A_b), 2 ≤ A_b ≤ 40, as ln J̃_sym:
+  :func:`glassfit.spectrum.symmetric_splitting` up to A_b = 18 (E1 − E0 below
+  10, the cancellation-free Wronskian identity on 10–18), and above 18 the
+  instanton series J_inst (1 − 71/(72 S0) − (6299/10368)/S0² + c3/S0³) with c3
+  fitted to the exact values on 12–17 (physics.md §1.3; the S0⁻² coefficient
+  is the two-loop term of Zinn-Justin's series; c3 = −1.37).  Against a solve
+  with wider grid tails the table is within 3e-5 relative on 10–22 (the error
+  of the Wronskian values up to 18, ≤ 2.2e-5 for the series at 19–22).
 * **Tunnelling doublets** (double wells with A_b ≥ 3.2, seen from the barrier
   top: −A_b z² + b z³ + z⁴), on (A_b, δ) with δ = b A_b^(3/2)/√2 the
   linearised classical asymmetry in units of w (physics.md §1.2), 0 ≤ δ ≤ 2:
   the asymmetry renormalisation r = Δ/δ (→ r(A_b) as δ → 0), the amplitude
-  ratio J̃/J̃_sym, δy_eff, the doublet centre and the next four levels.  J̃ at
-  A_b > 14 (J̃ < 3e-9) is below what any double-precision diagonalisation
-  resolves at finite δ: there the ratio is extrapolated from A_b = 12 and 14
-  at fixed δ/ħω, linearly in 1/A_b (a 0.1 % effect at δ/ħω = 0.2).
+  ratio ρ = J̃/J̃_sym, δy_eff, the doublet centre and the next four levels.  J̃
+  at A_b > 14 (J̃_sym(14) = 2.6e-9) is below what any double-precision
+  diagonalisation resolves at finite δ: there ln ρ is extrapolated from
+  A_b = 12 and 14 at fixed δ/ħω, linearly in 1/A_b.  At δ/ħω = 0.1, where
+  ρ − 1 = 1.6 %, the extrapolation moves ρ by ≤ 0.1 % from its A_b = 14 value
+  (0.04 % at A_b = 20, 0.10 % at 40); δ ≤ 2 keeps δ/ħω ≤ 0.19 beyond A_b = 14.
 * **Vibrational states** (single wells and shallow double wells): the lowest
   ten levels, |x_01| and x_11 − x_00 on the origin-free form of the quartic,
   z⁴ + p z² + q z (y = z − β/4: p = α − 3β²/8, q = β³/8 − αβ/2), for
@@ -63,13 +68,18 @@ from glassfit.potential import (
     instanton_amplitude,
     oscillator_quantum,
 )
-from glassfit.spectrum import TwoLevel, _wronskian_splitting, solve, symmetric_splitting, two_level_from
+from glassfit.spectrum import TwoLevel, solve, symmetric_splitting, two_level_from
 from glassfit.validation import finite_array
+
+#: Smallest barrier parameter A_b served by the doublet table (just above 2^(5/3) = 3.17, where the
+#: zero-point level reaches the barrier top, KKI eq. 3.8; physics.md §1.5).
+A_B_TABLE_MIN = 3.2
+#: Largest A_b of the doublet and symmetric-amplitude tables; beyond it J̃_sym < 1e-49 (8.6e-50 at 40).
+A_B_TABLE_MAX = 40.0
 
 _FORMAT = 2                       # bump when the stored arrays change meaning (2: content hash)
 _TWO_LOOP = -6299.0 / 10368.0     # S0⁻² coefficient of the instanton series (physics.md §1.3)
-_SUBTRACT_BELOW = 11.0            # J̃_sym from E1 − E0 below this A_b
-_WRONSKIAN_TO = 18.0              # ... from the Wronskian identity up to this A_b, the series beyond
+_WRONSKIAN_TO = 18.0              # J̃_sym from symmetric_splitting up to this A_b, the instanton series beyond
 _N_DOUBLET_LEVELS = 6             # levels kept per doublet-table point
 
 
@@ -77,11 +87,11 @@ _N_DOUBLET_LEVELS = 6             # levels kept per doublet-table point
 class TableSettings:
     """Grids of the tables; any change gives a new cache key."""
 
-    a_sym: tuple = (2.0, 40.0, 761)          # A_b grid of J̃_sym (lo, hi, points)
-    a_doublet: tuple = (3.0, 40.0, 149)      # A_b grid of the doublet table
+    a_sym: tuple = (2.0, A_B_TABLE_MAX, 761)    # A_b grid of J̃_sym (lo, hi, points)
+    a_doublet: tuple = (3.0, A_B_TABLE_MAX, 149)    # A_b grid of the doublet table
     delta_doublet: tuple = (0.0, 2.0, 41)    # δ grid of the doublet table
     a_exact_ratio: float = 14.0              # largest A_b at which J̃/J̃_sym is diagonalised
-    tls_min_barrier: float = 3.2             # doublet table used for A_b ≥ this (≈ 2^(5/3), KKI 3.8)
+    tls_min_barrier: float = A_B_TABLE_MIN   # doublet table used for A_b ≥ this
     p_vib: tuple = ((-3.5, 10.0, 136), (10.5, 60.0, 100))   # p grid of the vibrational table (segments)
     q_vib: tuple = ((0.0, 20.0, 101), (25.0, 200.0, 36))     # |q| grid of the vibrational table
     n_vib_levels: int = 10
@@ -112,10 +122,8 @@ def _solve_arrays(alpha, beta, n_levels):
 def _symmetric_amplitude_table(a):
     """ln J̃_sym on the grid ``a`` and the fitted S0⁻³ coefficient c3."""
     ln_j = np.empty_like(a)
-    low = a < _SUBTRACT_BELOW
-    ln_j[low] = np.log(symmetric_splitting(a[low]))
-    mid = ~low & (a <= _WRONSKIAN_TO)
-    ln_j[mid] = np.log(_wronskian_splitting(a[mid]))
+    exact = a <= _WRONSKIAN_TO
+    ln_j[exact] = np.log(symmetric_splitting(a[exact]))
     fit_a = a[(a >= 12.0) & (a <= 17.0)]
     fit_j = np.exp(ln_j[np.isin(a, fit_a)])
     s0 = instanton_action(fit_a)
@@ -155,15 +163,22 @@ def _doublet_table(a, delta, a_exact, sym_spline):
 
 
 def canonical_form(alpha, beta):
-    """(p, q, c0) with αy² + βy³ + y⁴ = z⁴ + p z² + q z + c0 at y = z − β/4."""
+    """(p, q, c0) with αy² + βy³ + y⁴ = z⁴ + p z² + q z + c0 at y = z − β/4 (scaled units, physics.md §2.3).
+
+    The origin-free form of the vibrational table; c0 [w] is the energy shift.
+    """
     p = alpha - 3.0 * beta**2 / 8.0
     q = beta**3 / 8.0 - alpha * beta / 2.0
     c0 = beta**2 / 16.0 * (alpha - 3.0 * beta**2 / 16.0)
     return p, q, c0
 
 
-def _from_canonical(p, q):
-    """(α, β, z0) of z⁴ + p z² + q z seen from its global minimum z0 (so V(z0) is subtracted)."""
+def from_canonical(p, q):
+    """(α, β, z0) of z⁴ + p z² + q z seen from its global minimum z0 (so V(z0) is subtracted).
+
+    The inverse of :func:`canonical_form` up to the choice of origin: the vibrational table is solved at these
+    (α, β), scaled units (physics.md §1.1).
+    """
     companion = np.zeros((*p.shape, 3, 3))
     companion[..., 0, 1] = companion[..., 1, 2] = 1.0
     companion[..., 2, 1] = -p / 2.0                     # roots of z³ + (p/2) z + q/4 = 0
@@ -177,7 +192,7 @@ def _from_canonical(p, q):
 
 def _vibrational_table(p, q, n_levels):
     """Levels (relative to the canonical form's zero), |x_01| and x_11 − x_00 on a (p, q) grid."""
-    alpha, beta, z0 = _from_canonical(p, q)
+    alpha, beta, z0 = from_canonical(p, q)
     energies, x = _solve_arrays(alpha, beta, n_levels)
     v0 = z0**4 + p * z0**2 + q * z0
     return {"levels": energies + v0[..., None], "x_ge": np.abs(x[..., 0, 1]),
@@ -185,7 +200,8 @@ def _vibrational_table(p, q, n_levels):
 
 
 def build_tables(settings: TableSettings | None = None) -> dict:
-    """Compute every table (≈ 10–20 s); returns a dict of arrays, the settings key under ``"key"``."""
+    """Compute every table (≈ 25–30 s on one core; 23 s measured on a quiet machine, 28–30 s in
+    benchmarks/README.md); returns a dict of arrays, the settings key under ``"key"``."""
     st = settings or TableSettings()
     a_sym = _grid(st.a_sym)
     ln_j, c3 = _symmetric_amplitude_table(a_sym)
@@ -376,7 +392,7 @@ class SpectrumTables:
         return np.exp(ln_j - self._ln_j_sym(a))
 
     def doublet(self, A_b, delta, d_delta: bool = False):
-        """(r, ln J̃, δy_eff) of doublets in the barrier frame, flat arrays of A_b ∈ [3, 40], 0 ≤ δ ≤ 2.
+        """(r, ln J̃, δy_eff) of doublets in the barrier frame, flat arrays of A_b ∈ [3, 40], 0 ≤ δ ≤ 2 (§2.3).
 
         r = Δ/δ, J̃ = J/w, δ the linearised classical asymmetry (units of w and ℓ).  With ``d_delta``
         also (∂r/∂δ, ∂ln J̃/∂δ).  No range checks: the caller keeps to the table.
@@ -397,7 +413,7 @@ class SpectrumTables:
 
     # -- two-dimensional lookup --------------------------------------------------
     def region(self, alpha, beta):
-        """Which table serves each (α, β): 1 doublet, 2 vibrational, 0 none (solved exactly)."""
+        """Which table serves each scaled (α, β): 1 doublet, 2 vibrational, 0 none (solved exactly; physics.md §2.3)."""
         alpha, beta = np.broadcast_arrays(finite_array("alpha", alpha), finite_array("beta", beta))
         return self._locate(alpha, beta)[0]
 
@@ -418,7 +434,7 @@ class SpectrumTables:
         return region, frame, a, delta, (p, q, c0)
 
     def two_level(self, alpha, beta, gap_ratio: float = 10.0, outside: str = "solve") -> TwoLevel:
-        """Interpolated :class:`~glassfit.spectrum.TwoLevel` of each (α, β) (units of w and ℓ).
+        """Interpolated :class:`~glassfit.spectrum.TwoLevel` of each (α, β) (units of w and ℓ; physics.md §2.2–2.3).
 
         ``outside`` = "solve" diagonalises points outside every table exactly;
         "nan" returns NaN for them.
@@ -467,7 +483,7 @@ class SpectrumTables:
         return TwoLevel(**fields)
 
     def levels(self, alpha, beta, n_levels: int | None = None, outside: str = "solve"):
-        """Lowest ``n_levels`` energies E_n(α, β) [w], shape (..., n_levels).
+        """Lowest ``n_levels`` energies E_n(α, β) [w], shape (..., n_levels) (physics.md §2.1, §2.3).
 
         Tabulated: 10 levels in the vibrational table, 6 on doublets; more
         levels, or points outside the tables, are solved exactly (or NaN with
@@ -499,6 +515,8 @@ class SpectrumTables:
 
 
 __all__ = [
+    "A_B_TABLE_MAX",
+    "A_B_TABLE_MIN",
     "DOUBLET",
     "OUTSIDE",
     "VIBRATIONAL",
@@ -507,5 +525,6 @@ __all__ = [
     "build_tables",
     "canonical_form",
     "default_tables",
+    "from_canonical",
     "load_or_build",
 ]

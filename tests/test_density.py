@@ -75,7 +75,7 @@ def test_against_monte_carlo_fast():
 ], ids=["narrow", "broad", "curve2"])
 @pytest.mark.parametrize("kind", [1, 2])
 def test_against_monte_carlo(dist, kind):
-    # issue: within 2 % at ≥ 6 energies over four decades, both types, three (η_c, ξ_c) settings
+    # the density's accuracy target: within 2 % at ≥ 6 energies over four decades, both types, three (η_c, ξ_c) settings
     u = np.geomspace(1e-6, 1e-1, 6)
     n = tls_density(u, MC_SCALES, dist, barrier_max=24.0)[kind - 1]
     scale = MC_SCALES.eta_L * MC_SCALES.xi_L / MC_SCALES.w

@@ -139,15 +139,12 @@ def test_exact_eigenvector_rate_reduces_to_the_stm_rate():
     assert exact == pytest.approx(stm, rel=1e-13)
 
 
-def test_kki_conductivity_against_direct_quadrature():
+def test_kki_conductivity_against_direct_quadrature(conductivity_benchmark):
     # the model's fixed-panel kinetic integral of the interpolated coupling vs adaptive quad of fresh nodes
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    from conductivity import reference_kappa
-
+    # (the reference of benchmarks/conductivity.py)
     from glassfit.models import KKIConductivityModel
+
+    reference_kappa = conductivity_benchmark.reference_kappa
 
     model = KKIConductivityModel(plateau="rayleigh")
     params = model.make_params(chi_1=dict(value=3.0), chi_2=dict(value=2.0), log10_A_R=dict(value=-41.0),

@@ -37,7 +37,7 @@ def test_shifted_points_are_type1_with_the_same_spectrum():
 
 
 def test_interpolation_matches_direct_solves(tables, rng):
-    # issue: ≥ 200 random points with u/w in [1e-8, 0.5]: u and J within 1e-4 relative
+    # the tables' accuracy target: ≥ 200 random points with u/w in [1e-8, 0.5]: u and J within 1e-4 relative
     n = 1500
     a = rng.uniform(3.2, 13.6, n)
     delta = 10 ** rng.uniform(-9, np.log10(0.55), n) * rng.choice([-1, 1], n)
@@ -151,7 +151,7 @@ def test_doublet_quantities_finite_and_ordered(tables, a, delta, type1):
 
 @given(p=st.floats(-3.49, 59.9), q=st.floats(-199.9, 199.9))
 def test_vibrational_quantities_finite_and_ordered(tables, p, q):
-    alpha, beta, _ = tables_mod._from_canonical(np.array([p]), np.array([q]))
+    alpha, beta, _ = tables_mod.from_canonical(np.array([p]), np.array([q]))
     assert int(tables.region(alpha, beta)[0]) != OUTSIDE
     _check_two_level(tables.two_level(alpha, beta))
     levels = tables.levels(alpha, beta, 6)

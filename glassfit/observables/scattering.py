@@ -23,11 +23,11 @@ from glassfit.validation import finite_array, positive_array, positive_scalar
 
 _K, _HBAR = constants.k_B, constants.hbar
 
-# Gauss–Legendre nodes in x = E/kT on [0, 40], and in u = (Δ0/E)² on (1e-30, 1) with the weights of
-# the measure sqrt(1 − u) du/(2u)
+# Gauss–Legendre nodes in x = E/kT on [0, 40], and in q = (Δ0/E)² on (1e-30, 1) with the weights of
+# the measure sqrt(1 − q) dq/(2q)
 _X_E, _W_E = gauss_legendre_panels([0.0, 1.0, 3.0, 7.0, 15.0, 40.0])
-_U, _W_DU, _SQRT_1MU = unit_interval_nodes(1e-30, 24)
-_W_U = _W_DU * _SQRT_1MU / (2.0 * _U)
+_Q, _W_DQ, _SQRT_1MQ = unit_interval_nodes(1e-30, 24)
+_W_Q = _W_DQ * _SQRT_1MQ / (2.0 * _Q)
 
 
 def _omega_T(omega, T):
@@ -61,11 +61,15 @@ def kki_relaxation_rate(u, x_ge2, T, chi_l, chi_t, rho, v_l, v_t):
     """
     u = np.asarray(u, float)
     coth = 1.0 / np.tanh(u / (2.0 * _K * np.asarray(T, float)))
-    return _rate_at_zero_temperature(u, x_ge2, chi_l, chi_t, rho, v_l, v_t) * coth
+    return kki_rate_at_zero_temperature(u, x_ge2, chi_l, chi_t, rho, v_l, v_t) * coth
 
 
-def _rate_at_zero_temperature(u, x_ge2, chi_l, chi_t, rho, v_l, v_t):
-    """u³ Σ_α m_α χ_α² |x_ge|²/(2πρħ⁴ v_α⁵): the exact-eigenvector rate without its coth factor."""
+def kki_rate_at_zero_temperature(u, x_ge2, chi_l, chi_t, rho, v_l, v_t):
+    """τ⁻¹(T = 0) = u³ Σ_α m_α χ_α² |x_ge|²/(2πρħ⁴ v_α⁵) [1/s], the spontaneous one-phonon emission rate.
+
+    :func:`kki_relaxation_rate` without its factor coth(u/2kT) (physics.md §5.3, §7.2); arguments and units as
+    there.  Callers that evaluate one TLS at many temperatures compute this once and multiply by coth.
+    """
     prefactor = (chi_l**2 / v_l**5 + 2.0 * chi_t**2 / v_t**5) / (2.0 * np.pi * rho * _HBAR**4)
     return prefactor * np.asarray(x_ge2, float) * np.asarray(u, float) ** 3
 
@@ -90,17 +94,16 @@ def kki_resonant_inverse_mfp(omega, T, coupling, rho, v):
 def _relaxation_integrals(omega, T, K_tau):
     """(∫∫ absorption kernel, ∫∫ velocity kernel) of the STM relaxation (physics.md §5.4), per unit C/kT.
 
-    With r² = u = (Δ0/E)², P dE dΔ0 = P̄ du dE/(2u sqrt(1 − u)), (Δ/E)² = 1 − u and τ = τ_min(E)/u:
-        A = ∫ dE sech²(E/2kT) ∫ du sqrt(1 − u)/(2u) · ωτ/(1 + ω²τ²)
-        V = ∫ dE sech²(E/2kT) ∫ du sqrt(1 − u)/(2u) · 1/(1 + ω²τ²)
+    With q = (Δ0/E)², P dE dΔ0 = P̄ dq dE/(2q sqrt(1 − q)), (Δ/E)² = 1 − q and τ = τ_min(E)/q:
+        A = ∫ dE sech²(E/2kT) ∫ dq sqrt(1 − q)/(2q) · ωτ/(1 + ω²τ²)
+        V = ∫ dE sech²(E/2kT) ∫ dq sqrt(1 − q)/(2q) · 1/(1 + ω²τ²)
     in units of kT.  Returns arrays broadcast like ω and T.
     """
     kT = _K * T[..., None, None]
     E = _X_E[:, None] * kT
-    u = _U
     tau_min = np.tanh(E / (2.0 * kT)) / (K_tau * E**3)
-    wt = omega[..., None, None] * tau_min / u                     # ωτ
-    weight = (_W_E[:, None] / np.cosh(_X_E[:, None] / 2.0) ** 2) * _W_U
+    wt = omega[..., None, None] * tau_min / _Q                    # ωτ
+    weight = (_W_E[:, None] / np.cosh(_X_E[:, None] / 2.0) ** 2) * _W_Q
     absorb = np.sum(weight * wt / (1.0 + wt**2), axis=(-2, -1))
     velocity = np.sum(weight / (1.0 + wt**2), axis=(-2, -1))
     return absorb, velocity
@@ -189,7 +192,7 @@ def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l
     coth = 1.0 / np.tanh(u[None, :] / (2.0 * _K * t_pts[:, None]))            # (P, K)
     for j, tls in enumerate(types):
         couple = tls.density * chi[branch][j] ** 2 * tls.dx2 / 4.0             # (K, M)
-        rate0 = _rate_at_zero_temperature(u[:, None], tls.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
+        rate0 = kki_rate_at_zero_temperature(u[:, None], tls.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
         rate = rate0[None] * coth[:, :, None]                                  # τ⁻¹, (P, K, M)
         # ωτ/(1 + ω²τ²) = ω τ⁻¹/(τ⁻² + ω²) and 1/(1 + ω²τ²) = τ⁻²/(τ⁻² + ω²): finite for τ⁻¹ = 0 (J = 0)
         scaled = couple / (rate**2 + w_pts[:, None, None] ** 2)
@@ -227,12 +230,13 @@ def rayleigh_inverse_mfp(omega, A_R):
 
 
 def internal_friction(inverse_mfp, omega, v):
-    """Q⁻¹ = l⁻¹ v/ω."""
+    """Q⁻¹ = l⁻¹ v/ω (dimensionless) from l⁻¹ [1/m], ω [rad/s] and v [m/s] (physics.md §5)."""
     return np.asarray(inverse_mfp, float) * v / np.asarray(omega, float)
 
 
 __all__ = [
     "internal_friction",
+    "kki_rate_at_zero_temperature",
     "kki_relaxation",
     "kki_relaxation_rate",
     "kki_resonant_inverse_mfp",

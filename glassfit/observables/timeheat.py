@@ -34,7 +34,7 @@ from glassfit.density import (
 )
 from glassfit.distributions import as_distribution
 from glassfit.observables.heat import X_NODES, X_WEIGHTS
-from glassfit.observables.scattering import _rate_at_zero_temperature
+from glassfit.observables.scattering import kki_rate_at_zero_temperature
 from glassfit.potential import instanton_action
 from glassfit.quadrature import unit_interval_nodes
 from glassfit.tables import default_tables
@@ -50,12 +50,15 @@ _PANELS = 2          # Gauss–Legendre panels of the iso-energy nodes: n(u) is 
 
 
 def _exponential_window_table():
-    """g(z) = ½ ∫_0^1 (1 − e^(−z u))/(u sqrt(1 − u)) du on ln z ∈ [−30, 60] (spline) — the exponential-window
-    arcsech; g → ½ [ln 4z + γ_E] for z ≫ 1 and → z/... for z ≪ 1."""
-    u, w_du, sqrt_1mu = unit_interval_nodes(1e-40, 30, order=32)
-    measure = w_du / (u * sqrt_1mu)                                                 # du/(u sqrt(1−u))
+    """g(z) = ½ ∫_0^1 (1 − e^(−z q))/(q sqrt(1 − q)) dq on ln z ∈ [−30, 60] (spline), the exponential-window
+    form of arcsech(z^(−1/2)) (physics.md §7.1), with q = τ_min/τ = (Δ0/E)² and z = t/τ_min.
+
+    g → ½ [ln 4z + γ_E] for z ≫ 1 and g → z for z ≪ 1 (then 1 − e^(−zq) ≈ zq and ½ ∫_0^1 dq/sqrt(1 − q) = 1).
+    """
+    q, w_dq, sqrt_1mq = unit_interval_nodes(1e-40, 30, order=32)
+    measure = w_dq / (q * sqrt_1mq)                                                 # dq/(q sqrt(1−q))
     log_z = np.linspace(-30.0, 60.0, 451)
-    g = 0.5 * np.sum(measure * -np.expm1(-np.exp(log_z)[:, None] * u), axis=1)
+    g = 0.5 * np.sum(measure * -np.expm1(-np.exp(log_z)[:, None] * q), axis=1)
     return log_z, CubicSpline(log_z, g)
 
 
@@ -63,7 +66,8 @@ _LOG_Z, _G_EXP = _exponential_window_table()
 
 
 def relaxed_fraction(z, window="step"):
-    """n(E, t)/P̄ of the STM for z = t/τ_min(E): arcsech(z^(−1/2)) for z ≥ 1 (step) or its exponential-window form."""
+    """n(E, t)/P̄ of the STM for z = t/τ_min(E): arcsech(z^(−1/2)) for z ≥ 1 (step) or its exponential-window
+    form (physics.md §7.1); dimensionless."""
     z = np.asarray(z, float)
     if window == "step":
         safe = np.maximum(z, 1.0)
@@ -72,7 +76,7 @@ def relaxed_fraction(z, window="step"):
         log_z = np.log(np.maximum(z, 1e-300))
         inside = _G_EXP(np.clip(log_z, _LOG_Z[0], _LOG_Z[-1]))
         large = 0.5 * (np.log(4.0) + log_z + np.euler_gamma)
-        return np.where(log_z > _LOG_Z[-1], large, np.where(log_z < _LOG_Z[0], 0.5 * z * 2.0, inside))
+        return np.where(log_z > _LOG_Z[-1], large, np.where(log_z < _LOG_Z[0], z, inside))
     raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
 
 
@@ -104,7 +108,7 @@ def _relaxing_tls(u_tilde, scales, distribution, chi, rho, v_l, v_t, barrier_max
     shapes (K, M) (:func:`glassfit.density.distinct_tls`)."""
     u = np.asarray(u_tilde, float)[:, None] * scales.w
     types = distinct_tls(quadrature_for(u_tilde, barrier_max, n_panels=_PANELS), scales, distribution)
-    return [(tls.density, _rate_at_zero_temperature(u, tls.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t))
+    return [(tls.density, kki_rate_at_zero_temperature(u, tls.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t))
             for j, tls in enumerate(types)]
 
 
@@ -208,8 +212,8 @@ def kki_time_scales(T, scales, chi, rho, v_l, v_t, barrier_max=None) -> KKITimeS
     a_star = threshold_barrier(tables, u_tilde.ravel()).reshape(u.shape)
     dy_eff = tables.doublet(a_star.ravel(), np.zeros(a_star.size))[2].reshape(u.shape)
     coth = 1.0 / np.tanh(X_STAR / 2.0)
-    tau_min = np.stack([1.0 / (coth * _rate_at_zero_temperature(u, (dy_eff / 2.0) ** 2, chi["l"][j], chi["t"][j],
-                                                                   rho, v_l, v_t)) for j in (0, 1)], axis=-1)
+    tau_min = np.stack([1.0 / (coth * kki_rate_at_zero_temperature(u, (dy_eff / 2.0) ** 2, chi["l"][j], chi["t"][j],
+                                                                      rho, v_l, v_t)) for j in (0, 1)], axis=-1)
     top = A_B_TAIL if barrier_max is None else float(barrier_max)
     return KKITimeScales(tau_min, a_star, np.log(scales.w / (_K * T)), float(instanton_action(top)))
 
