@@ -174,6 +174,9 @@ def _parser() -> argparse.ArgumentParser:
     for name, what in (("plot", "redraw the figures"), ("report", "rewrite report.md")):
         p = sub.add_parser(name, parents=[quiet], help=f"{what} of a saved run")
         p.add_argument("run_dir", help="a directory written by `glassfit fit`, e.g. glassfit-run")
+    sub.choices["plot"].add_argument("--power", type=int, choices=range(5), metavar="{0..4}",
+                                     help="fit figures of y/T^power: 3 for c/T³ (flat for Debye phonons), 0 for y "
+                                          "itself; default c/T for heat capacities, κ/T² for conductivities")
 
     p = sub.add_parser("demo", parents=[quiet],
                        help="the README's main job: fits of the bundled data, written to --out")
@@ -243,7 +246,7 @@ def _compare(args) -> str:
 def _plot(args) -> str:
     from glassfit import workflow
 
-    return "wrote " + ", ".join(str(p) for p in workflow.plot(args.run_dir))
+    return "wrote " + ", ".join(str(p) for p in workflow.plot(args.run_dir, args.power))
 
 
 def _report(args) -> str:

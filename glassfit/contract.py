@@ -112,6 +112,18 @@ class Carded(Protocol):
     card: ModelCard
 
 
+@runtime_checkable
+class ReportingModel(Protocol):
+    """What a model offers the reports (glassfit's models do; any other lmfit model
+    simply reports nothing)."""
+
+    def derived_quantities(self, values: dict, x: dict) -> dict:
+        """name → (value, unit, description) of the combinations the data constrain, at ``values`` and ``x``."""
+
+    def validity_warnings(self, values: dict, x: dict) -> list:
+        """One line per way ``values`` at ``x`` leave the model's domain of validity."""
+
+
 def card_of(model) -> ModelCard:
     """The card of ``model``: its own for a glassfit model; for a plain lmfit.Model, one from its hints
     (independent variables, parameter names and bounds; no units, output "1")."""
@@ -159,5 +171,7 @@ class Posterior(Protocol):
 
     def units(self) -> dict[str, str]: ...
 
+    def prior_descriptions(self) -> dict[str, dict]: ...
 
-__all__ = ["Carded", "ModelCard", "ParameterSpec", "Posterior", "card_of", "derived_row"]
+
+__all__ = ["Carded", "ModelCard", "ParameterSpec", "Posterior", "ReportingModel", "card_of", "derived_row"]

@@ -18,27 +18,16 @@ This module never imports physics: the combinations come from the models.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from glassfit.contract import ReportingModel
 from glassfit.optimize import ONE_SIGMA, prior_half_width
 
 #: posterior/data-only and posterior/prior width ratios above which a parameter is set by the data, the prior
 RATIO_DATA, RATIO_PRIOR = 0.8, 0.9
 #: singular values below this fraction of the largest count as exact degeneracies
 _DEGENERATE = 1e-8
-
-
-@runtime_checkable
-class ReportingModel(Protocol):
-    """What a model offers the reports (glassfit's models do; any other lmfit model simply reports nothing)."""
-
-    def derived_quantities(self, values: dict, x: dict) -> dict:
-        """name → (value, unit, description) of the combinations the data constrain, at ``values`` and ``x``."""
-
-    def validity_warnings(self, values: dict, x: dict) -> list:
-        """One line per way ``values`` at ``x`` leave the model's domain of validity."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +220,6 @@ __all__ = [
     "RATIO_DATA",
     "RATIO_PRIOR",
     "Direction",
-    "ReportingModel",
     "constraint_table",
     "data_widths",
     "derived_quantities",

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from glassfit.constants import to_glassfit_unit, unit_info
+from glassfit.contract import card_of
 
 log = logging.getLogger(__name__)
 
@@ -303,11 +304,6 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
                    sha256=hashlib.sha256(raw).hexdigest(), notes=tuple(notes))
 
 
-def _model_output(model) -> str:
-    """The unit of a model's values ("1" for the dimensionless velocity models, which have no ``output``)."""
-    return getattr(model, "output", "1")
-
-
 def check_against_model(dataset: Dataset, model, params=None) -> None:
     """DataError unless ``model`` can be fitted to ``dataset`` with ``params``.
 
@@ -316,11 +312,11 @@ def check_against_model(dataset: Dataset, model, params=None) -> None:
     ``params``: lmfit.Parameters (default ``model.make_params()``) or a mapping name -> value checked
     against the model's table (unknown names are an error).
     """
-    name = model.name_id
-    if tuple(dataset.x) != tuple(model.independent):
+    card = card_of(model)
+    name, output = card.name, card.output
+    if tuple(dataset.x) != tuple(card.independent):
         raise DataError(f"{dataset.label}: independent variables ({', '.join(dataset.x)}) but model {name} "
-                        f"takes ({', '.join(model.independent)})")
-    output = _model_output(model)
+                        f"takes ({', '.join(card.independent)})")
     if dataset.y_unit != output:
         _, have, _, _ = unit_info(dataset.y_unit)
         _, want, _, _ = unit_info(output)
@@ -329,7 +325,7 @@ def check_against_model(dataset: Dataset, model, params=None) -> None:
     if params is None:
         params = model.make_params()
     if isinstance(params, Mapping) and not hasattr(params, "valuesdict"):
-        table = {spec.name: spec for spec in model.parameter_table}
+        table = {n: row for n, row in card.rows.items() if row.expr is None}
         for key, value in params.items():
             if key not in table:
                 raise DataError(f"model {name} has no parameter {key!r}; it has {', '.join(table)}")

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import lmfit
 import numpy as np
 
+from glassfit.contract import ModelCard, card_of
 from glassfit.priors import LogUniform, as_prior, default_priors
 from glassfit.validation import finite_array
 
@@ -140,8 +141,9 @@ class Expressions:
         return values
 
 
-class _Posterior:
-    """What the sampler needs: ``names``, ``priors``, ``logp``, ``logl``, ``logpost``, ``pointwise_logl``."""
+class _ObjectiveBase:
+    """What the optimiser and the sampler ask of an objective (:class:`glassfit.contract.Posterior`): ``names``,
+    ``priors``, ``logp``, ``logl``, ``logpost``, ``pointwise_logl``, ``residuals``."""
 
     def __init__(self, names: list[str], priors: dict):
         if not names:
@@ -162,6 +164,10 @@ class _Posterior:
     def parts(self) -> list:
         """The single-dataset objectives this one is made of (itself for an :class:`Objective`)."""
         return [self]
+
+    def prior_descriptions(self) -> dict[str, dict]:
+        """name → JSON-able description of its prior (:meth:`glassfit.priors.Prior.describe`), in θ order."""
+        return {n: self.priors[n].describe() for n in self.names}
 
     def _check_theta(self, theta) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)
@@ -222,7 +228,7 @@ def _normalisation(s: np.ndarray) -> float:
     return float(np.sum(np.log(s))) + 0.5 * s.size * _LN_2PI
 
 
-class Objective(_Posterior):
+class Objective(_ObjectiveBase):
     """Log-likelihood, log-prior and log-posterior of one dataset under one model.
 
     Parameters
@@ -250,7 +256,8 @@ class Objective(_Posterior):
     (['P0'], 75.996)
     """
 
-    def __init__(self, model, data: Data, params=None, noise: str = "known", priors: dict | None = None):
+    def __init__(self, model, data: Data, params=None, noise: str = "known", priors: dict | None = None,
+                 card: ModelCard | None = None):
         if not isinstance(model, lmfit.Model):
             raise TypeError(f"model must be an lmfit.Model, got {type(model).__name__}")
         if not isinstance(data, Data):
@@ -269,6 +276,7 @@ class Objective(_Posterior):
         if noise == "fitted" and np.any(data.y == 0):
             raise ValueError(f"{data.name}: noise='fitted' is relative to |y|, which has zeros")
         self.model, self.data, self.params, self.noise = model, data, params.copy(), noise
+        self.card = card_of(model) if card is None else card
         self.model_names = [n for n, p in params.items() if p.vary]
         self._x = {k: data.x[k] for k in model.independent_vars}
         self._scale = np.abs(data.y) if noise == "fitted" else data.sigma
@@ -282,19 +290,17 @@ class Objective(_Posterior):
             noise_priors[self.noise_name] = prior
         self._known_norm = _normalisation(data.sigma) if noise == "known" else None
         priors = dict(priors or {})
-        _Posterior.__init__(self, self.model_names + list(noise_priors), priors)
-        self.priors = default_priors(model, params, self.model_names, {k: v for k, v in priors.items()
+        _ObjectiveBase.__init__(self, self.model_names + list(noise_priors), priors)
+        self.priors = default_priors(self.card, params, self.model_names, {k: v for k, v in priors.items()
                                                                        if k in self.model_names})
         self.priors.update({k: as_prior(priors.get(k, v)) for k, v in noise_priors.items()})
         self._prior_list = [self.priors[n] for n in self.names]
         self.datasets = [data]
 
     def units(self) -> dict[str, str]:
-        """Unit of each free parameter (from the model's parameter table; "1" for the noise parameter;
-        "ln(unit of X)" for a parameter ``ln_X`` that stands for ln X)."""
-        table = {s.name: s.unit for s in getattr(self.model, "parameter_table", ())}
-        table.update({f"ln_{k}": f"ln({u})" for k, u in table.items()})
-        return {n: table.get(n, "1" if n == self.noise_name else "") for n in self.names}
+        """Unit of each free parameter: from the model's card (:mod:`glassfit.contract`), "1" for the noise
+        parameter, "" where the card has none."""
+        return {n: "1" if n == self.noise_name else self.card.unit(n) for n in self.names}
 
     def theta(self, values: dict | lmfit.Parameters | None = None) -> np.ndarray:
         """θ (vector of the free parameters) from a mapping or Parameters; default the ``params`` values,
@@ -341,7 +347,7 @@ class Objective(_Posterior):
         return (self.data.y - self.model_values(named)) / self.sigma(named)
 
 
-class JointObjective(_Posterior):
+class JointObjective(_ObjectiveBase):
     """Several :class:`Objective` sharing parameters by name (datasets, or observables c(T), κ(T), l(ω, T), c(T, t)).
 
     θ is the union of the objectives' free parameters in order of first appearance; the prior of a shared

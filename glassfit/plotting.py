@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassfit.results import Posterior, derived_unit
+from glassfit.results import Posterior
 
 #: units of the independent variables glassfit's models take
 X_UNITS = {"T": "K", "f": "Hz", "t": "s", "omega": "rad/s"}
@@ -24,6 +24,7 @@ DPI = 200
 #: power of T the fit figures divide by: c/T and κ/T² are flat for a constant TLS density, so the data, their
 #: error bars and the bands stay visible where c and κ themselves span decades
 VIEW_POWERS = {"heat_capacity": 1, "time_heat": 1, "conductivity": 2}
+SUPERSCRIPTS = {1: "", 2: "²", 3: "³", 4: "⁴"}
 #: axis label of each observable (the dataset's ``meta["observable"]``)
 OBSERVABLE_SYMBOLS = {"heat_capacity": "c", "conductivity": "κ", "attenuation": "attenuation",
                       "velocity": "δv/v", "time_heat": "c(T, t)"}
@@ -79,7 +80,7 @@ def predictive_band(posterior: Posterior, objective, x: dict | None = None, data
 
 
 def _axis_label(name, unit):
-    return f"{name} ({unit})" if unit else name
+    return f"{name} ({unit})" if unit and unit != "1" else name
 
 
 def _groups(part):
@@ -106,9 +107,12 @@ def _save(fig, path):
 
 
 def plot_fit(posterior: Posterior, objective, dataset=None, draws: int = 200, seed=0, title: str | None = None,
-             path=None, n_grid: int = 200):
+             path=None, n_grid: int = 200, power: int | None = None):
     """Data with error bars, the median model and its 68/95 % posterior bands (top), normalised residuals
     (y − median)/s (bottom), on log axes; one colour per value of the other independent variables.
+
+    ``power``: the top panel shows y/T^power (None: the observable's view of :data:`VIEW_POWERS`; 0: y itself;
+    3 for c/T³, flat for Debye phonons, where the TLS excess and the soft-vibration bump stand out).
 
     Returns the :class:`matplotlib.figure.Figure` (also written to ``path`` if given).
     """
@@ -118,10 +122,11 @@ def plot_fit(posterior: Posterior, objective, dataset=None, draws: int = 200, se
     def curves(x, name):
         return predictive_band(posterior, objective, x, name, draws, seed)
 
-    return _draw(objective, dataset, median_theta, curves, "median", title, path, n_grid)
+    return _draw(objective, dataset, median_theta, curves, "median", title, path, n_grid, power)
 
 
-def plot_best_fit(theta, objective, dataset=None, title: str | None = None, path=None, n_grid: int = 200):
+def plot_best_fit(theta, objective, dataset=None, title: str | None = None, path=None, n_grid: int = 200,
+                  power: int | None = None):
     """As :func:`plot_fit` for a single parameter vector θ (e.g. least squares): the model curve and the
     normalised residuals, no bands."""
     theta = np.asarray(theta, float)
@@ -132,10 +137,10 @@ def plot_best_fit(theta, objective, dataset=None, title: str | None = None, path
     def curves(x, _):
         return {"median": part.model_values(objective.named(theta), x)}
 
-    return _draw(objective, dataset, theta, curves, "best fit", title, path, n_grid)
+    return _draw(objective, dataset, theta, curves, "best fit", title, path, n_grid, power)
 
 
-def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
+def _draw(objective, dataset, theta, curves, what, title, path, n_grid, power):
     """The figure of :func:`plot_fit`; ``curves(x, dataset name)`` gives "median" and optionally the bands."""
     from matplotlib import colormaps
     from matplotlib.figure import Figure
@@ -152,7 +157,11 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
     colours = [f"C{k}" for k in range(len(groups))] if len(groups) <= 10 else \
         [colormaps["viridis"](k / (len(groups) - 1)) for k in range(len(groups))]
     observable = data.meta.get("observable")
-    power = VIEW_POWERS.get(observable, 0) if "T" in data.x else 0
+    if power is None:
+        power = VIEW_POWERS.get(observable, 0)
+    if not isinstance(power, int | np.integer) or not 0 <= power <= 4:
+        raise ValueError(f"power must be an integer from 0 to 4 (the view y/T^power), got {power!r}")
+    power = power if "T" in data.x else 0
 
     def view(x, values):                   # the view physicists read: c/T, κ/T² (the TLS part flat in T)
         return values / np.asarray(x["T"], float) ** power if power else values
@@ -178,9 +187,10 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
         ax.set_xscale("log" if positive else "linear")
     top.set_yscale("log" if np.all(data.y > 0) else "linear")
     symbol = OBSERVABLE_SYMBOLS.get(observable, data.name)
-    unit = getattr(part.model, "output", "")
+    unit = part.card.output
     if power:
-        symbol, unit = f"{symbol} / T{'²' if power == 2 else ''}", f"{unit} K^-{power}"
+        per_t = f"K^-{power}"
+        symbol, unit = f"{symbol} / T{SUPERSCRIPTS[power]}", per_t if unit in ("", "1") else f"{unit} {per_t}"
     top.set_ylabel(_axis_label(symbol, unit))
     bottom.set_ylabel(f"(y − {what})/s")
     bottom.set_xlabel(_axis_label(primary, X_UNITS.get(primary, "")))
@@ -191,14 +201,12 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid):
 
 
 def _labels(objective, names):
-    """Corner/trace labels: the table's LaTeX symbol with the unit, else the name."""
-    latex = {}
-    for part in objective.parts:
-        latex.update({s.name: s.latex for s in getattr(part.model, "parameter_table", ())})
+    """Corner/trace labels: the card's LaTeX symbol with the unit, else the name."""
     out = []
     for n in names:
-        unit = derived_unit(objective, n)
-        symbol = f"${latex[n]}$" if n in latex else (r"$N$" if n == "N" else n)
+        row = next((part.card.row(n) for part in objective.parts if part.card.row(n) is not None), None)
+        symbol = n if row is None else f"${row.latex}$"
+        unit = "" if row is None else str(row.unit)
         out.append(f"{symbol} [{unit}]" if unit and unit != "1" else symbol)
     return out
 

@@ -21,6 +21,7 @@ import math
 import numpy as np
 from scipy import special, stats
 
+from glassfit.contract import ModelCard, card_of
 from glassfit.validation import finite_array
 
 
@@ -305,7 +306,7 @@ def default_prior(name: str, lo: float, hi: float, log_scale: bool = False) -> P
 def default_priors(model, params, names, overrides: dict | None = None) -> dict[str, Prior]:
     """Priors of the free parameters ``names``: over the lmfit bounds of ``params`` (the parameter table's
     bounds unless narrowed), log-uniform where the model's table marks ``log_scale``; ``overrides``
-    (name → prior) replace them.
+    (name → prior) replace them.  ``model``: a model or its :class:`glassfit.contract.ModelCard`.
 
     Raises ValueError listing the valid names if an override names no free parameter.
     """
@@ -313,14 +314,14 @@ def default_priors(model, params, names, overrides: dict | None = None) -> dict[
     unknown = sorted(set(overrides) - set(names))
     if unknown:
         raise ValueError(f"priors given for unknown or fixed parameters {unknown}; free parameters: {list(names)}")
-    table = {spec.name: spec for spec in getattr(model, "parameter_table", ())}
+    card = model if isinstance(model, ModelCard) else card_of(model)
     priors = {}
     for name in names:
         if name in overrides:
             priors[name] = as_prior(overrides[name])
             continue
-        spec = table.get(name)
-        priors[name] = default_prior(name, params[name].min, params[name].max, spec is not None and spec.log_scale)
+        row = card.row(name)
+        priors[name] = default_prior(name, params[name].min, params[name].max, row is not None and row.log_scale)
     return priors
 
 

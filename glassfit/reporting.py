@@ -29,7 +29,9 @@ def title(dataset: Dataset, model) -> str:
     return f"{dataset.label}: {type(model).__name__}"
 
 
-def figures(problem: Problem, out: Path, summary: dict) -> list[Path]:
+def figures(problem: Problem, out: Path, summary: dict, power: int | None = None) -> list[Path]:
+    """The fit figures (in the view y/T^power; None: each observable's, :data:`glassfit.plotting.VIEW_POWERS`),
+    and for emcee the corner and trace plots, written to ``out``."""
     from glassfit import plotting
 
     files = []
@@ -38,7 +40,7 @@ def figures(problem: Problem, out: Path, summary: dict) -> list[Path]:
         for k, (dataset, model) in enumerate(zip(problem.datasets, problem.models, strict=True)):
             path = out / fit_name(problem, k)
             plotting.plot_fit(posterior, problem.objective, dataset=dataset.id, title=title(dataset, model),
-                              path=path)
+                              path=path, power=power)
             files.append(path)
         plotting.corner_plot(posterior, problem.objective, path=out / "corner.png",
                              title=" + ".join(d.label for d in problem.datasets), truths=truths(problem))
@@ -49,7 +51,8 @@ def figures(problem: Problem, out: Path, summary: dict) -> list[Path]:
         for k, (dataset, model) in enumerate(zip(problem.datasets, problem.models, strict=True)):
             path = out / fit_name(problem, k)
             plotting.plot_best_fit(theta, problem.objective, dataset=dataset.id,
-                                   title=title(dataset, model) + " (least squares)", path=path)
+                                   title=title(dataset, model) + " (least squares)", path=path,
+                                   power=power)
             files.append(path)
     return files
 

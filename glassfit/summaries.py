@@ -66,7 +66,7 @@ def leastsq_summary(problem: Problem, spec: RunSpec) -> dict:
                **statistics(problem, theta), "prior_penalty": found.best.prior_penalty,
                "noise": spec.noise, "errors": "Laplace approximation at the MAP; " + NOISE_TEXT[spec.noise],
                "search": search_doc(found, objective),
-               "priors": {name: p.describe() for name, p in objective.priors.items()},
+               "priors": objective.prior_descriptions(),
                "datasets": [{"name": d.id, "points": d.n, "sha256": d.sha256, "nature": d.nature}
                             for d in problem.datasets]}
     summary.update(diagnostics(problem, theta, cov=cov))

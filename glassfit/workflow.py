@@ -128,10 +128,11 @@ def report(run_dir) -> Path:
     return reporting.write_report(problem, spec, run_dir, summary, command)
 
 
-def plot(run_dir) -> list[Path]:
-    """Redraw the figures of a saved run."""
+def plot(run_dir, power: int | None = None) -> list[Path]:
+    """Redraw the figures of a saved run; ``power``: fit figures of y/T^power (None: each observable's view,
+    c/T and κ/T²; 0: y itself; 3: c/T³)."""
     run_dir, _, _, summary, problem = _saved_run(run_dir)
-    return reporting.figures(problem, run_dir, summary)
+    return reporting.figures(problem, run_dir, summary, power)
 
 
 @dataclass(frozen=True)

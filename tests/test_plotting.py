@@ -172,3 +172,15 @@ def test_conductivity_is_drawn_as_kappa_over_t_squared():
     (points,) = [c for c in top.containers]                            # the error bars of the data
     np.testing.assert_allclose(points.lines[0].get_ydata(), 0.03, rtol=1e-12)
     assert top.get_ylabel() == "κ / T²" or top.get_ylabel().startswith("κ / T²")
+
+
+def test_view_powers_include_c_over_t_cubed(stm_posterior):
+    obj, post = stm_posterior
+    top = plotting.plot_fit(post, obj, draws=20, power=3).axes[0]
+    T = obj.data.x["T"]
+    np.testing.assert_allclose(top.containers[0].lines[0].get_ydata(), obj.data.y / T**3, rtol=1e-15)
+    assert top.get_ylabel().endswith("/ T³ (J/(g K) K^-3)")
+    raw = plotting.plot_best_fit(post.map(), obj, power=0).axes[0]
+    np.testing.assert_array_equal(raw.containers[0].lines[0].get_ydata(), obj.data.y)
+    with pytest.raises(ValueError, match="power must be an integer from 0 to 4"):
+        plotting.plot_fit(post, obj, draws=20, power=7)
