@@ -380,7 +380,7 @@ def test_kki_validity_warnings():
     # broad h and g (outside the bounds): 4–5 % of the TLS at kT lie beyond A_b = 40
     broad = values | {"eta_c": 3.0, "xi_c": 3.0}
     deep = model.validity_warnings(broad, {"T": np.array([0.05, 0.3])})
-    assert deep == ["more than 1% of the TLS of energy kT lie beyond the doublet tables (A_b > 40, J < 1e-50 w) at "
+    assert deep == ["more than 1% of the TLS of energy kT lie beyond the doublet tables (A_b > 40, J < 1e-49 w) at "
                     "2 of 2 points (up to 5.5%): they count in the equilibrium c but never relax in a measurement; "
                     "set t_exp"]
     assert KKIHeatCapacityModel(t_exp=1.0).validity_warnings(broad | {"chi_1": 1.0}, {"T": np.array([0.05])}) == []

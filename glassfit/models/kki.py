@@ -21,7 +21,7 @@ from glassfit.potential import PotentialScales
 
 #: Largest kT/w of the two-level description: above it the thermal energies (≈ 20 kT) pass 0.8 w, the top of
 #: the doublet tables, above which n(u) and the couplings are continued flat (no doublet exists above 0.86 w).
-#: At kT = w/25 the two-level c differs from the multilevel sum by 1.4e-5 (defaults), by 4e-4 at w/15.
+#: At kT = w/25 the two-level c (with phonons) differs from the multilevel sum by 5.3e-6 (defaults), by 7.5e-5 at w/15.
 TWO_LEVEL_LIMIT = 1.0 / 25.0
 #: Share of the TLS at u = kT beyond the doublet tables above which the equilibrium KKI c warns.
 DEEP_BARRIER_LIMIT = 0.01
@@ -110,7 +110,7 @@ def kki_validity_warnings(values: dict, x: dict, multilevel: bool = False, deep_
     * kT above the range at some points: w/25 for the two-level forms (:data:`TWO_LEVEL_LIMIT`), w for the
       ``multilevel`` sum (its truncations cost < 1e-6 for kT ≤ w, :mod:`glassfit.ensemble`).
     * ``deep_barriers`` (the equilibrium c): the TLS that dominate the equilibrium density are deep wells,
-      and those beyond the doublet tables (A_b > 40, J < 1e-50 w; :func:`glassfit.density.deep_barrier_fraction`
+      and those beyond the doublet tables (A_b > 40, J < 1e-49 w; :func:`glassfit.density.deep_barrier_fraction`
       at u = kT) count in it but never relax in a measurement.  Warns where their share exceeds
       :data:`DEEP_BARRIER_LIMIT`.  The coupling-weighted observables (κ, ultrasound, c(T, t)) are carried by
       TLS at the threshold barrier A*(u), inside the tables for u ≤ 0.8 w — the first condition.
@@ -134,7 +134,7 @@ def kki_validity_warnings(values: dict, x: dict, multilevel: bool = False, deep_
         deep = share > DEEP_BARRIER_LIMIT
         if deep.any():
             out.append(f"more than {DEEP_BARRIER_LIMIT:.0%} of the TLS of energy kT lie beyond the doublet tables "
-                       f"(A_b > 40, J < 1e-50 w) at {deep.sum()} of {T.size} points (up to {share.max():.1%}): "
+                       f"(A_b > 40, J < 1e-49 w) at {deep.sum()} of {T.size} points (up to {share.max():.1%}): "
                        "they count in the equilibrium c but never relax in a measurement; set t_exp")
     return out
 
