@@ -1,6 +1,6 @@
 """Posterior results: load a chain, summarise it, propagate derived parameters, save JSON, convert to ArviZ.
 
-A :class:`Posterior` is the chain written by :func:`glassfit.sampling.run` (HDF5, emcee layout).
+A :class:`Posterior` is the chain written by :func:`glassfit.sampling.run` (emcee's HDF5 backend).
 :func:`summarize` gives, per parameter, the median and 16/84 % quantiles, the maximum-a-posteriori
 sample, the autocorrelation time τ, N/τ, the effective sample size n_walkers (N − burn)/τ and split-R̂
 (four half-chains: two walker halves × two time halves), plus the acceptance fraction.  Failing
@@ -15,10 +15,11 @@ import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import emcee
 import numpy as np
 
 from glassfit.rundir import write_text
-from glassfit.sampling import autocorr_time, fingerprint
+from glassfit.sampling import ChainMeta, autocorr_time, fingerprint
 
 
 @dataclass(frozen=True)
@@ -37,23 +38,19 @@ class Posterior:
 
     @classmethod
     def load(cls, path) -> Posterior:
-        """Read a chain file written by :func:`glassfit.sampling.run`; ValueError if it is not one."""
-        import h5py
-
+        """Read a chain file written by :func:`glassfit.sampling.run`: the chain through emcee's HDF5 backend
+        (read-only) and glassfit's record (:class:`glassfit.sampling.ChainMeta`); ValueError if it is not one."""
         path = Path(path)
+        backend = emcee.backends.HDFBackend(str(path), read_only=True)
+        meta = ChainMeta.read(backend)
         try:
-            with h5py.File(path, "r") as f:
-                meta, g = dict(f["glassfit"].attrs), f["mcmc"]
-                n = int(g.attrs["iteration"])
-                chain, log_prob = g["chain"][:n], g["log_prob"][:n]
-                acceptance = g["accepted"][...] / max(n, 1)
-        except (OSError, KeyError):
-            raise ValueError(f"{path} is not a glassfit chain file (unreadable HDF5 or missing groups)") from None
+            n = int(backend.iteration)
+        except KeyError:
+            raise ValueError(f"{path} is not a glassfit chain file (no emcee chain in it)") from None
         if n == 0:
             raise ValueError(f"{path} holds no steps yet")
-        seed = int(meta["seed"])
-        return cls(json.loads(meta["names"]), chain, log_prob, acceptance, int(meta["n_nonfinite"]),
-                   None if seed < 0 else seed, str(meta["fingerprint"]), path, bool(meta.get("converged", False)))
+        return cls(meta.names, backend.get_chain(), backend.get_log_prob(), backend.accepted / n, meta.n_nonfinite,
+                   meta.seed, meta.fingerprint, path, meta.converged)
 
     @property
     def nsteps(self) -> int:

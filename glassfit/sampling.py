@@ -1,11 +1,11 @@
 """emcee driver: walker start from least squares, HDF5 chain, resume, τ-based stopping, process pools.
 
-:func:`run` samples ``objective.logpost`` with :class:`emcee.EnsembleSampler` into an HDF5 file
-(:class:`emcee.backends.HDFBackend`, group ``"mcmc"``; glassfit's metadata in group ``"glassfit"``).
-Steps are kept in memory and written in blocks of ``check_every`` steps together with the sampler's
-random state (one file open per block instead of per step), so ``run(..., max_steps=M, resume=True)``
-after an interrupted or shorter run continues from the last block to M total steps and gives the same
-chain, bit for bit, as an uninterrupted ``run(..., max_steps=M)``.
+:func:`run` samples ``objective.logpost`` with :class:`emcee.EnsembleSampler` into an HDF5 file of emcee's
+:class:`emcee.backends.HDFBackend` (group ``"mcmc"``; read back through it), with glassfit's record of the
+chain (:class:`ChainMeta`) in group ``"glassfit"``.  Steps are kept in memory and written in blocks of
+``check_every`` steps (one file write per block instead of per step: see :class:`_BlockBackend`), so
+``run(..., max_steps=M, resume=True)`` after an interrupted or shorter run continues from the last block
+to M total steps and gives the same chain, bit for bit, as an uninterrupted ``run(..., max_steps=M)``.
 
 Stopping: every ``check_every`` steps the integrated autocorrelation time τ of each parameter is
 estimated on the chain so far (:func:`emcee.autocorr.integrated_time`); the run stops when the number
@@ -24,8 +24,9 @@ import multiprocessing
 import shutil
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import emcee
 import numpy as np
@@ -91,41 +92,55 @@ class DiskFullError(ValueError):
 
 
 class _BlockBackend(emcee.backends.HDFBackend):
-    """emcee's HDF5 backend, writing the steps held in memory at each :meth:`flush` (and their last RNG state)."""
+    """emcee's HDF5 backend (group "mcmc") writing the steps a block at a time.
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._buffer = []
+    emcee's interface writes one step per :meth:`save_step` (a dozen h5py calls, ≈ 1 ms a step even in one
+    open file: sampling the cheap test posteriors 3–5 × slower) and has no call that writes several.  So
+    :meth:`save_step` keeps a copy of the step, and :meth:`flush` writes the kept block as that many of emcee's
+    ``save_step`` calls would: rows [i, i + n) of "chain" and "log_prob", the acceptance flags added to
+    "accepted", the last step's random state, and the step count "iteration" last (a flush cut short by an
+    exception is redone whole by the next).  emcee's checks of a step are kept, made once per block on the
+    stacked steps against :attr:`shape` instead of reading the file at every step: coordinates
+    (nwalkers, ndim), log-probabilities and acceptance flags (nwalkers,); a step with blobs is refused (the
+    chain has none: glassfit's log-posteriors return a number).  :meth:`reset`, :meth:`grow` and every read
+    are emcee's own."""
+
+    def __init__(self, filename):
+        super().__init__(filename)
+        self._steps = []            # (coords, log_prob, accepted, random_state) of the steps not yet in the file
 
     def save_step(self, state, accepted):
-        blobs = None if state.blobs is None else np.copy(state.blobs)
-        self._buffer.append((np.copy(state.coords), np.copy(state.log_prob), blobs, np.copy(accepted),
-                             state.random_state))
+        """Keep a copy of the step (emcee reuses its arrays) until the next :meth:`flush`."""
+        if state.blobs is not None:
+            raise ValueError("unexpected blobs: glassfit's chain files store none")
+        self._steps.append((np.copy(state.coords), np.copy(state.log_prob), np.copy(accepted), state.random_state))
 
     def flush(self):
-        """Write the buffered steps; the file then holds a resumable chain.  :class:`DiskFullError` (nothing
-        written) if the disk cannot hold the block with a margin of :data:`DISK_MARGIN` bytes."""
-        if not self._buffer:
+        """Write the kept steps; the file then holds a resumable chain.  :class:`DiskFullError` (nothing
+        written) if the disk cannot hold them with a margin of :data:`DISK_MARGIN` bytes."""
+        if not self._steps:
             return
-        coords, log_prob, blobs, accepted, _ = zip(*self._buffer, strict=True)
-        needed = 2 * sum(np.stack(a).nbytes for a in (coords, log_prob)) + DISK_MARGIN
+        coords, log_prob, accepted = (np.stack([step[k] for step in self._steps]) for k in range(3))
+        n, (nwalkers, ndim) = len(coords), self.shape
+        if not (coords.shape == (n, nwalkers, ndim) and log_prob.shape == accepted.shape == (n, nwalkers)):
+            raise ValueError(f"steps of {coords.shape[1:]} coordinates, {log_prob.shape[1:]} log-probabilities and "
+                             f"{accepted.shape[1:]} acceptance flags do not fit {nwalkers} walkers × {ndim} parameters")
+        needed = 2 * (coords.nbytes + log_prob.nbytes) + DISK_MARGIN
         free = shutil.disk_usage(Path(self.filename).resolve().parent).free
         if free < needed:
             raise DiskFullError(f"{self.filename}: only {free / 1e6:.1f} MB free on its disk, less than the "
-                                f"{needed / 1e6:.1f} MB the next {len(coords)} steps need; the chain keeps its "
+                                f"{needed / 1e6:.1f} MB the next {n} steps need; the chain keeps its "
                                 f"{self.iteration} complete steps: free some space and continue with --resume")
         with self.open("a") as f:
             g = f[self.name]
-            i, n = int(g.attrs["iteration"]), len(coords)
-            g["chain"][i:i + n] = np.stack(coords)
-            g["log_prob"][i:i + n] = np.stack(log_prob)
-            if blobs[0] is not None:
-                g["blobs"][i:i + n] = np.stack(blobs)
-            g["accepted"][:] += np.sum(accepted, axis=0)
-            for k, v in enumerate(self._buffer[-1][4]):
+            i = int(g.attrs["iteration"])
+            g["chain"][i:i + n] = coords
+            g["log_prob"][i:i + n] = log_prob
+            g["accepted"][:] += accepted.sum(axis=0)
+            for k, v in enumerate(self._steps[-1][3]):
                 g.attrs[f"random_state_{k}"] = v
             g.attrs["iteration"] = i + n
-        self._buffer.clear()
+        self._steps.clear()
 
 
 def fingerprint(objective) -> str:
@@ -139,35 +154,40 @@ def fingerprint(objective) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _read_meta(path: Path) -> dict:
-    import h5py
+@dataclass(frozen=True)
+class ChainMeta:
+    """glassfit's record in a chain file: what the chain samples and how it was started (attributes of the
+    group :attr:`GROUP` beside emcee's group "mcmc", read and written through the emcee backend's file access)."""
 
-    try:
-        with h5py.File(path, "r") as f:
-            return dict(f["glassfit"].attrs)
-    except (OSError, KeyError):
-        raise ValueError(f"{path} is not a glassfit chain file (unreadable HDF5 or no 'glassfit' group)") from None
+    GROUP: ClassVar[str] = "glassfit"
 
+    names: list[str]                # free parameters, in the order of the chain's last axis
+    fingerprint: str                # :func:`fingerprint` of the posterior sampled
+    nwalkers: int
+    seed: int | None                # seed of the run that started the chain (None: unseeded)
+    n_nonfinite: int = 0            # log-posteriors not finite inside the prior support, whole chain
+    converged: bool = False         # :func:`is_converged` at the sampler's last check
 
-def _write_meta(path: Path, objective, nwalkers, seed):
-    import h5py
+    @classmethod
+    def read(cls, backend: emcee.backends.HDFBackend) -> ChainMeta:
+        """The record in ``backend``'s file; ValueError (one line) if it is not a glassfit chain file."""
+        try:
+            with backend.open() as f:
+                attrs = f[cls.GROUP].attrs
+                seed = int(attrs["seed"])
+                return cls(json.loads(attrs["names"]), str(attrs["fingerprint"]), int(attrs["nwalkers"]),
+                           None if seed < 0 else seed, int(attrs["n_nonfinite"]), bool(attrs.get("converged", False)))
+        except (OSError, KeyError):
+            raise ValueError(f"{backend.filename} is not a glassfit chain file (unreadable HDF5 or no "
+                             f"{cls.GROUP!r} group)") from None
 
-    with h5py.File(path, "a") as f:
-        g = f.require_group("glassfit")
-        g.attrs.update({"names": json.dumps(objective.names), "fingerprint": fingerprint(objective),
-                        "nwalkers": nwalkers, "seed": -1 if seed is None else int(seed), "n_nonfinite": 0})
-
-
-def _finish_meta(path: Path, count: int, converged: bool) -> int:
-    """Add ``count`` to the chain file's tally of non-finite log-posteriors and record whether the chain is
-    converged (:func:`is_converged` at its last check); returns the tally."""
-    import h5py
-
-    with h5py.File(path, "a") as f:
-        g = f["glassfit"]
-        g.attrs["n_nonfinite"] = int(g.attrs["n_nonfinite"]) + count
-        g.attrs["converged"] = bool(converged)
-        return int(g.attrs["n_nonfinite"])
+    def write(self, backend: emcee.backends.HDFBackend):
+        """Store the record in ``backend``'s file (replacing the one there)."""
+        with backend.open("a") as f:
+            f.require_group(self.GROUP).attrs.update({
+                "names": json.dumps(self.names), "fingerprint": self.fingerprint, "nwalkers": self.nwalkers,
+                "seed": -1 if self.seed is None else self.seed, "n_nonfinite": self.n_nonfinite,
+                "converged": self.converged})
 
 
 @dataclass(frozen=True)
@@ -252,24 +272,17 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         if not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
     ndim = objective.ndim
+    backend = _BlockBackend(str(path))
     if resume:
         if not path.exists():
             raise ValueError(f"cannot resume: {path} does not exist")
-        meta = _read_meta(path)
-        if meta.get("fingerprint") != fingerprint(objective):
-            raise ValueError(f"{path} holds a chain of another posterior (parameters {meta.get('names')}, "
+        meta = ChainMeta.read(backend)
+        if meta.fingerprint != fingerprint(objective):
+            raise ValueError(f"{path} holds a chain of another posterior (parameters {meta.names}, "
                              f"or other data) than this objective ({objective.names})")
-        if nwalkers is not None and nwalkers != int(meta["nwalkers"]):
-            raise ValueError(f"{path} has {int(meta['nwalkers'])} walkers, not {nwalkers}; omit nwalkers to resume")
-        nwalkers = int(meta["nwalkers"])
-    else:
-        if path.exists():
-            raise ValueError(f"{path} already exists; pass resume=True to continue it or choose a new path")
-        nwalkers = default_walkers(ndim) if nwalkers is None else nwalkers
-        if not isinstance(nwalkers, int | np.integer) or nwalkers < 2 * ndim or nwalkers % 2:
-            raise ValueError(f"nwalkers must be an even integer ≥ 2·ndim = {2 * ndim}, got {nwalkers!r}")
-    backend = _BlockBackend(str(path), name="mcmc")
-    if resume:
+        if nwalkers is not None and nwalkers != meta.nwalkers:
+            raise ValueError(f"{path} has {meta.nwalkers} walkers, not {nwalkers}; omit nwalkers to resume")
+        nwalkers = meta.nwalkers
         try:
             done = backend.iteration
         except (OSError, KeyError):
@@ -278,9 +291,16 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
             raise ValueError(f"{path} holds {backend.shape} walkers × parameters, the objective needs {ndim}")
         state = backend.get_last_sample() if done else _start(objective, nwalkers, seed, start)
     else:
+        if path.exists():
+            raise ValueError(f"{path} already exists; pass resume=True to continue it or choose a new path")
+        nwalkers = default_walkers(ndim) if nwalkers is None else nwalkers
+        if not isinstance(nwalkers, int | np.integer) or nwalkers < 2 * ndim or nwalkers % 2:
+            raise ValueError(f"nwalkers must be an even integer ≥ 2·ndim = {2 * ndim}, got {nwalkers!r}")
         state = _start(objective, nwalkers, seed, start)
         backend.reset(nwalkers, ndim)
-        _write_meta(path, objective, nwalkers, seed)
+        meta = ChainMeta(list(objective.names), fingerprint(objective), int(nwalkers),
+                         None if seed is None else int(seed))
+        meta.write(backend)
         done = 0
     t0 = time.perf_counter()
     pool, counter, serial_before = None, multiprocessing.Value("l", 0), objective.n_nonfinite
@@ -291,7 +311,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         sampler = emcee.EnsembleSampler(nwalkers, ndim, _pooled_log_prob if pool else objective.logpost, pool=pool,
                                         backend=backend, moves=moves)
         tau, previous = None, None
-        converged = bool(_read_meta(path).get("converged", False)) if max_steps <= done else False
+        converged = meta.converged if max_steps <= done else False
         if done >= check_every:        # the τ of the previous check, so that a resumed run stops where a long one would
             previous = autocorr_time(backend.get_chain()[: done - done % check_every])
         steps = sampler.sample(state, iterations=max_steps - done, progress=progress) if max_steps > done else ()
@@ -321,9 +341,11 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     n = backend.iteration
     if tau is None and n > 0:
         tau = autocorr_time(backend.get_chain())
-    n_nonfinite = _finish_meta(path, counter.value + objective.n_nonfinite - serial_before, converged)
+    meta = replace(meta, n_nonfinite=meta.n_nonfinite + counter.value + objective.n_nonfinite - serial_before,
+                   converged=converged)
+    meta.write(backend)
     return RunInfo(path=path, nsteps=int(n), nwalkers=nwalkers, converged=converged, tau=tau,
-                   acceptance=float(np.mean(backend.accepted / max(n, 1))), n_nonfinite=n_nonfinite,
+                   acceptance=float(np.mean(backend.accepted / max(n, 1))), n_nonfinite=meta.n_nonfinite,
                    elapsed=time.perf_counter() - t0)
 
 
@@ -341,5 +363,5 @@ def _start(objective, nwalkers, seed, start):
     return State(start, random_state=np.random.RandomState(seed).get_state())
 
 
-__all__ = ["DiskFullError", "RunInfo", "autocorr_time", "default_walkers", "fingerprint", "initial_walkers",
-           "is_converged", "run"]
+__all__ = ["ChainMeta", "DiskFullError", "RunInfo", "autocorr_time", "default_walkers", "fingerprint",
+           "initial_walkers", "is_converged", "run"]

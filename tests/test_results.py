@@ -1,5 +1,6 @@
 import json
 
+import emcee
 import h5py
 import numpy as np
 import pytest
@@ -48,6 +49,20 @@ def test_summary_columns(stm_run):
     assert "P0" in summary.table() and "acceptance" in summary.table()
     with pytest.raises(KeyError, match="no parameter 'Q'"):
         summary["Q"]
+
+
+def test_load_reads_emcees_backend_and_the_glassfit_record(stm_run, tmp_path):
+    obj, info, post = stm_run
+    backend = emcee.backends.HDFBackend(str(info.path), read_only=True)
+    assert np.array_equal(post.chain, backend.get_chain()) and np.array_equal(post.log_prob, backend.get_log_prob())
+    assert post.nsteps == info.nsteps == backend.iteration
+    np.testing.assert_allclose(post.acceptance.mean(), info.acceptance)
+    assert (post.names, post.seed, post.fingerprint, post.converged) == (obj.names, 1, fingerprint(obj), True)
+    assert post.n_nonfinite == info.n_nonfinite == 0
+    frozen = tmp_path / "frozen.h5"                             # a read-only copy loads (emcee's read_only mode)
+    frozen.write_bytes(info.path.read_bytes())
+    frozen.chmod(0o444)
+    assert np.array_equal(results.Posterior.load(frozen).chain, post.chain)
 
 
 def test_split_rhat_flags_walker_halves_that_disagree():
@@ -139,6 +154,10 @@ def test_bad_inputs(stm_run, tmp_path):
         f["x"] = [1, 2]
     with pytest.raises(ValueError, match="not a glassfit chain file"):
         results.Posterior.load(tmp_path / "foreign.h5")
+    with h5py.File(tmp_path / "record-only.h5", "w") as f, h5py.File(stm_run[1].path, "r") as g:
+        g.copy("glassfit", f)                                       # glassfit's record without emcee's chain
+    with pytest.raises(ValueError, match="not a glassfit chain file"):
+        results.Posterior.load(tmp_path / "record-only.h5")
     with pytest.raises(ValueError, match="discard must be in"):
         post.samples(discard=post.nsteps)
     with pytest.raises(ValueError, match="max_draws must be ≥ the number of walkers"):

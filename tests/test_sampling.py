@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import emcee
+import h5py
 import lmfit
 import numpy as np
 import pytest
@@ -108,6 +109,53 @@ def test_stops_on_convergence(tmp_path):
     assert info.n_over_tau >= 50 and 0.3 < info.acceptance < 0.9
     capped = sampling.run(stm_objective(), tmp_path / "d.h5", max_steps=150, seed=1)
     assert not capped.converged and capped.nsteps == 150 and capped.tau is not None
+
+
+def test_the_chain_file_is_the_one_emcee_writes_in_one_write_per_block(tmp_path, monkeypatch):
+    obj = stm_objective()
+    start = sampling.initial_walkers(obj, 16, [2.0, 1.5], np.diag([0.01, 0.01]), rng=0)
+    writes, open_file = [], emcee.backends.HDFBackend.open
+
+    def counted_open(self, mode="r"):
+        if mode != "r":
+            writes.append(mode)
+        return open_file(self, mode)
+
+    monkeypatch.setattr(emcee.backends.HDFBackend, "open", counted_open)
+    sampling.run(obj, tmp_path / "blocks.h5", max_steps=200, seed=3, start=start, converge=False, check_every=20)
+    assert len(writes) <= 200 // 20 + 4         # one per block, + reset, grow and glassfit's record twice
+    monkeypatch.setattr(emcee.backends.HDFBackend, "open", open_file)
+    plain = emcee.backends.HDFBackend(str(tmp_path / "emcee.h5"))
+    plain.reset(16, 2)
+    emcee.EnsembleSampler(16, 2, obj.logpost, backend=plain).run_mcmc(
+        emcee.State(start, random_state=np.random.RandomState(3).get_state()), 200)
+    ours = emcee.backends.HDFBackend(str(tmp_path / "blocks.h5"), read_only=True)
+    assert ours.iteration == plain.iteration == 200 and np.array_equal(ours.accepted, plain.accepted)
+    assert np.array_equal(ours.get_chain(), plain.get_chain())
+    assert np.array_equal(ours.get_log_prob(), plain.get_log_prob())
+    assert all(np.array_equal(a, b) for a, b in zip(ours.random_state, plain.random_state, strict=True))
+
+
+def test_a_block_write_that_fails_part_way_is_redone_on_the_way_out(tmp_path, monkeypatch):
+    obj = stm_objective()
+    sampling.run(obj, tmp_path / "long.h5", max_steps=90, seed=4, converge=False, check_every=20)
+    setitem, rows = h5py.Dataset.__setitem__, []
+
+    def failing(dataset, key, value):                # the second block's log-probabilities fail once
+        if dataset.name.endswith("log_prob"):
+            rows.append(key)
+            if len(rows) == 2:
+                raise OSError("injected write failure")
+        setitem(dataset, key, value)
+
+    monkeypatch.setattr(h5py.Dataset, "__setitem__", failing)
+    with pytest.raises(OSError, match="injected"):
+        sampling.run(obj, tmp_path / "part.h5", max_steps=90, seed=4, converge=False, check_every=20)
+    monkeypatch.setattr(h5py.Dataset, "__setitem__", setitem)
+    assert results.Posterior.load(tmp_path / "part.h5").nsteps == 40
+    sampling.run(obj, tmp_path / "part.h5", max_steps=90, resume=True, converge=False, check_every=20)
+    long, part = (results.Posterior.load(tmp_path / f"{name}.h5") for name in ("long", "part"))
+    assert np.array_equal(long.chain, part.chain) and np.array_equal(long.acceptance, part.acceptance)
 
 
 def test_pool_gives_the_serial_chain(tmp_path):
@@ -215,8 +263,8 @@ def test_ctrl_c_with_a_process_pool_stops_cleanly(tmp_path):
                             start_new_session=True)
     chain_file = out / "chain.h5"
     for _ in range(600):                                    # until the sampler has started writing the chain
-        if chain_file.exists() and chain_file.stat().st_size > 20_000:
-            break
+        if proc.poll() is not None or (chain_file.exists() and chain_file.stat().st_size > 20_000):
+            break                                           # (a run that failed at once is reported below)
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGINT)                      # Ctrl-C reaches the whole process group
     try:
