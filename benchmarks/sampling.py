@@ -23,6 +23,7 @@ import emcee
 import numpy as np
 
 from glassfit import optimize, results, sampling
+from glassfit.dataset import Dataset
 from glassfit.models import (
     KKIAttenuationModel,
     KKIConductivityModel,
@@ -30,7 +31,7 @@ from glassfit.models import (
     KKITimeHeatModel,
     STMHeatCapacityModel,
 )
-from glassfit.objective import Data, JointObjective, Objective
+from glassfit.objective import JointObjective, Objective
 
 TRUTH = {"eta_c": 0.8, "xi_c": 1.2, "log10_N": 26.5, "chi_1": 1.0, "chi_2": 1.0}
 
@@ -45,7 +46,7 @@ def synthetic(model, x, free, name, seed, rel=0.02):
             params[k].set(vary=k in free)
     truth = model.eval(params, **x)
     y = truth * (1 + rel * np.random.default_rng(seed).normal(size=truth.size))
-    return Objective(model, Data(x, y, rel * np.abs(truth), name=name, meta={"nature": "synthetic"}), params=params)
+    return Objective(model, Dataset(x, y, rel * np.abs(truth), id=name, nature="synthetic"), params=params)
 
 
 def per_call(fn, repeat=5):
@@ -111,7 +112,7 @@ def parts_1_2(workdir, joint):
           f"{sum(d.y.size for d in joint.datasets)} points, logpost {t_eval * 1e3:.1f} ms")
     for o in joint.objectives:
         t_part = per_call(lambda o=o: o.logpost(o.theta(TRUTH)))
-        print(f"  {o.data.name:<12} {o.data.y.size:3d} points  {t_part * 1e3:6.2f} ms")
+        print(f"  {o.data.id:<12} {o.data.y.size:3d} points  {t_part * 1e3:6.2f} ms")
 
     print("\n2. pool speed-up (joint KKI, 20 walkers × 30 steps)")
     start = sampling.initial_walkers(joint, 20, *optimize.least_squares(joint, theta), rng=0)

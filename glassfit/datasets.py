@@ -21,7 +21,8 @@ from pathlib import Path
 import pooch
 
 from glassfit.cache import cache_dir
-from glassfit.loading import NATURES, OBSERVABLES, VARIABLES, DataError, Dataset, read_table
+from glassfit.dataset import NATURES, Dataset
+from glassfit.loading import OBSERVABLES, VARIABLES, DataError, read_table
 
 #: The catalog and the synthetic files, inside the installed package.
 DATA = Path(__file__).parent / "data"

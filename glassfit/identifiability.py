@@ -144,7 +144,7 @@ def _derived_at(objective, theta) -> dict:
     for part in (p for p in parts if isinstance(p.model, ReportingModel)):
         quantities = part.model.derived_quantities(part.values(named), part.data.x)
         for name, entry in quantities.items():
-            out[name if len(parts) == 1 else f"{name}[{part.data.name}]"] = entry
+            out[name if len(parts) == 1 else f"{name}[{part.data.id}]"] = entry
     return out
 
 
@@ -212,7 +212,7 @@ def warnings_at(objective, theta) -> list[str]:
     out = bound_warnings(objective, theta) + insensitive_warnings(objective, theta)
     for part in (p for p in parts if isinstance(p.model, ReportingModel)):
         for line in part.model.validity_warnings(part.values(named), part.data.x):
-            out.append(line if len(parts) == 1 else f"{part.data.name}: {line}")
+            out.append(line if len(parts) == 1 else f"{part.data.id}: {line}")
     return out
 
 

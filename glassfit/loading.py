@@ -16,13 +16,13 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from glassfit.constants import to_glassfit_unit, unit_info
 from glassfit.contract import card_of
+from glassfit.dataset import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ OBSERVABLES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 #: independent variable -> (quantity, default unit in files)
 VARIABLES: dict[str, tuple[str, str]] = {"T": ("temperature", "K"), "f": ("frequency", "Hz"), "t": ("time", "s")}
-NATURES = ("measured", "digitized", "synthetic")
 #: observables whose values are positive by nature (a heat capacity, a conductivity, an attenuation)
 POSITIVE = ("heat_capacity", "conductivity", "attenuation", "time_heat")
 #: no measured value of any observable comes near this magnitude
@@ -46,41 +45,6 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
 
 class DataError(ValueError):
     """A data file or dataset that is missing, unreadable, invalid or does not fit the model; one readable line."""
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """Points of one observable in glassfit's units.
-
-    ``x`` maps the model's independent variable names to arrays (T [K], f [Hz], t [s]) in the models'
-    order, rows sorted; ``y`` and its standard deviations ``sigma`` are in ``y_unit``.  ``nature`` is
-    "measured", "digitized" or "synthetic"; ``true_params`` holds the generating parameters of a synthetic set.
-    """
-
-    id: str
-    observable: str
-    x: dict[str, np.ndarray]
-    y: np.ndarray
-    sigma: np.ndarray
-    y_unit: str
-    material: str = ""
-    nature: str = "measured"
-    citation: str = ""
-    licence: str = ""
-    source: str = ""
-    sha256: str | None = None
-    notes: tuple[str, ...] = ()
-    true_params: dict[str, float] | None = None
-
-    @property
-    def n(self) -> int:
-        """Number of points."""
-        return len(self.y)
-
-    @property
-    def label(self) -> str:
-        """The name for plots and reports: the id, marked SYNTHETIC for generated data."""
-        return f"{self.id} (SYNTHETIC)" if self.nature == "synthetic" else self.id
 
 
 def _decode(raw: bytes, name: str) -> tuple[str, str | None]:
@@ -342,4 +306,4 @@ def check_against_model(dataset: Dataset, model, params=None) -> None:
                         f"({', '.join(free)}); a fit needs more points than free parameters")
 
 
-__all__ = ["NATURES", "OBSERVABLES", "VARIABLES", "DataError", "Dataset", "check_against_model", "read_table"]
+__all__ = ["OBSERVABLES", "VARIABLES", "DataError", "check_against_model", "read_table"]

@@ -22,88 +22,21 @@ This module never imports physics: it takes any :class:`lmfit.Model`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
-from dataclasses import dataclass, field
 
 import lmfit
 import numpy as np
 
 from glassfit.contract import ModelCard, card_of
+from glassfit.dataset import Dataset
 from glassfit.priors import LogUniform, as_prior, default_priors
-from glassfit.validation import finite_array
 
 log = logging.getLogger(__name__)
 
 NOISE_MODELS = ("known", "scaled", "fitted")
 _NOISE_PARAMETER = {"scaled": ("sigma_scale", LogUniform(0.1, 10.0)), "fitted": ("sigma_rel", LogUniform(1e-4, 1.0))}
 _LN_2PI = math.log(2 * math.pi)
-
-
-@dataclass(frozen=True, eq=False)
-class Data:
-    """One measured (or synthetic) dataset: independent variables, values, standard errors, provenance.
-
-    Parameters
-    ----------
-    x : dict of str → array
-        Independent variables by the model's names (``"T"`` [K], ``"f"`` [Hz], ``"t"`` [s], …), each
-        broadcastable to the shape of ``y``.
-    y : array
-        Measured values, in the model's output unit.
-    sigma : array or float, optional
-        Standard errors of ``y`` (same unit, > 0); required by the noise models "known" and "scaled".
-    name : str
-        Label used in parameter names of the noise model, summaries and plots.
-    meta : dict
-        Provenance (citation, file, nature …); a ``"sha256"`` entry overrides the hash of the arrays.
-
-    Examples
-    --------
-    >>> d = Data({"T": [0.1, 0.2]}, [1.0, 2.0], 0.1, name="demo")
-    >>> d.x["T"].shape, d.sigma.tolist()
-    ((2,), [0.1, 0.1])
-    """
-
-    x: dict
-    y: np.ndarray
-    sigma: np.ndarray | None = None
-    name: str = "data"
-    meta: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        y = np.ravel(finite_array(f"{self.name}: y", self.y))
-        if y.size == 0:
-            raise ValueError(f"{self.name}: y is empty")
-        if not isinstance(self.x, dict) or not self.x:
-            raise TypeError(f"{self.name}: x must be a dict of independent-variable arrays, e.g. {{'T': T}}")
-        x = {}
-        for key, value in self.x.items():
-            arr = finite_array(f"{self.name}: {key}", value)
-            if arr.size not in (1, y.size):
-                raise ValueError(f"{self.name}: {key} has {arr.size} values but y has {y.size}")
-            x[key] = np.broadcast_to(np.ravel(arr), y.shape).copy()
-        object.__setattr__(self, "x", x)
-        object.__setattr__(self, "y", y)
-        if self.sigma is not None:
-            sigma = np.ravel(finite_array(f"{self.name}: sigma", self.sigma))
-            if sigma.size not in (1, y.size):
-                raise ValueError(f"{self.name}: sigma has {sigma.size} values but y has {y.size}")
-            if np.any(sigma <= 0):
-                raise ValueError(f"{self.name}: sigma must be > 0")
-            object.__setattr__(self, "sigma", np.broadcast_to(sigma, y.shape).copy())
-
-    @property
-    def sha256(self) -> str:
-        """``meta["sha256"]`` (the source file's hash) or the SHA-256 of the x, y and σ arrays."""
-        if "sha256" in self.meta:
-            return str(self.meta["sha256"])
-        h = hashlib.sha256()
-        for key in sorted(self.x):
-            h.update(key.encode() + self.x[key].tobytes())
-        h.update(self.y.tobytes() + (b"" if self.sigma is None else self.sigma.tobytes()))
-        return h.hexdigest()
 
 
 class Expressions:
@@ -235,7 +168,7 @@ class Objective(_ObjectiveBase):
     ----------
     model : lmfit.Model
         Any lmfit model (glassfit's :class:`~glassfit.models.GlassModel` gives units and default priors).
-    data : Data
+    data : glassfit.dataset.Dataset
         Its ``x`` keys must be the model's independent variables.
     params : lmfit.Parameters, optional
         Values of the fixed parameters and which ones vary (default ``model.make_params()``).
@@ -243,6 +176,9 @@ class Objective(_ObjectiveBase):
         Noise model (module docstring).
     priors : dict, optional
         name → :class:`~glassfit.priors.Prior` or frozen scipy.stats distribution, overriding the defaults.
+    card : glassfit.contract.ModelCard, optional
+        What the model declares (default :func:`glassfit.contract.card_of`); a run passes the card extended by
+        the ln X rows it samples.
 
     Examples
     --------
@@ -250,18 +186,18 @@ class Objective(_ObjectiveBase):
     >>> from glassfit.models import STMHeatCapacityModel
     >>> model = STMHeatCapacityModel()
     >>> T = np.geomspace(0.1, 1.0, 5)
-    >>> data = Data({"T": T}, model.eval(model.make_params(), T=T), 1e-7)
+    >>> data = Dataset({"T": T}, model.eval(model.make_params(), T=T), 1e-7)
     >>> obj = Objective(model, data)
     >>> obj.names, round(obj.logl([1.0]), 3)
     (['P0'], 75.996)
     """
 
-    def __init__(self, model, data: Data, params=None, noise: str = "known", priors: dict | None = None,
+    def __init__(self, model, data: Dataset, params=None, noise: str = "known", priors: dict | None = None,
                  card: ModelCard | None = None):
         if not isinstance(model, lmfit.Model):
             raise TypeError(f"model must be an lmfit.Model, got {type(model).__name__}")
-        if not isinstance(data, Data):
-            raise TypeError(f"data must be a glassfit.objective.Data, got {type(data).__name__}")
+        if not isinstance(data, Dataset):
+            raise TypeError(f"data must be a glassfit.dataset.Dataset, got {type(data).__name__}")
         if noise not in NOISE_MODELS:
             raise ValueError(f"noise must be one of {NOISE_MODELS}, got {noise!r}")
         params = model.make_params() if params is None else params
@@ -269,12 +205,12 @@ class Objective(_ObjectiveBase):
             raise TypeError(f"params must be lmfit.Parameters, got {type(params).__name__}")
         missing = sorted(set(model.independent_vars) - set(data.x))
         if missing:
-            raise ValueError(f"{data.name}: x lacks the model's independent variables {missing}; "
+            raise ValueError(f"{data.id}: x lacks the model's independent variables {missing}; "
                              f"it has {sorted(data.x)}")
         if noise != "fitted" and data.sigma is None:
-            raise ValueError(f"{data.name}: noise model {noise!r} needs sigma in the data (or use noise='fitted')")
+            raise ValueError(f"{data.id}: noise model {noise!r} needs sigma in the data (or use noise='fitted')")
         if noise == "fitted" and np.any(data.y == 0):
-            raise ValueError(f"{data.name}: noise='fitted' is relative to |y|, which has zeros")
+            raise ValueError(f"{data.id}: noise='fitted' is relative to |y|, which has zeros")
         self.model, self.data, self.params, self.noise = model, data, params.copy(), noise
         self.card = card_of(model) if card is None else card
         self.model_names = [n for n, p in params.items() if p.vary]
@@ -286,7 +222,7 @@ class Objective(_ObjectiveBase):
         self.noise_name, noise_priors = None, {}
         if noise in _NOISE_PARAMETER:
             base, prior = _NOISE_PARAMETER[noise]
-            self.noise_name = f"{base}[{data.name}]"
+            self.noise_name = f"{base}[{data.id}]"
             noise_priors[self.noise_name] = prior
         self._known_norm = _normalisation(data.sigma) if noise == "known" else None
         priors = dict(priors or {})
@@ -359,7 +295,7 @@ class JointObjective(_ObjectiveBase):
         objectives = list(objectives)
         if not objectives or not all(isinstance(o, Objective) for o in objectives):
             raise TypeError("JointObjective needs a non-empty list of glassfit.objective.Objective")
-        names = [o.data.name for o in objectives]
+        names = [o.data.id for o in objectives]
         if len(set(names)) != len(names):
             raise ValueError(f"dataset names must be distinct, got {names}")
         self.objectives = objectives
@@ -370,8 +306,8 @@ class JointObjective(_ObjectiveBase):
         for o in objectives:
             clash = sorted(set(own) & set(o.fixed))
             if clash:
-                raise ValueError(f"parameters {clash} are free in {own[clash[0]].data.name!r} but fixed in "
-                                 f"{o.data.name!r}; make them free or fixed in both")
+                raise ValueError(f"parameters {clash} are free in {own[clash[0]].data.id!r} but fixed in "
+                                 f"{o.data.id!r}; make them free or fixed in both")
         super().__init__(list(own), dict(priors or {}))
         self.priors = {n: as_prior((priors or {}).get(n, own[n].priors[n])) for n in self.names}
         self._prior_list = [self.priors[n] for n in self.names]
@@ -403,4 +339,4 @@ class JointObjective(_ObjectiveBase):
         return np.concatenate([o._residuals(named) for o in self.objectives])
 
 
-__all__ = ["NOISE_MODELS", "Data", "JointObjective", "Objective"]
+__all__ = ["NOISE_MODELS", "Expressions", "JointObjective", "Objective"]

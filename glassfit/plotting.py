@@ -40,9 +40,9 @@ def _part(objective, dataset):
             raise ValueError(f"dataset index {dataset} out of range; there are {len(parts)} datasets")
         return parts[dataset]
     for part in parts:
-        if part.data.name == dataset:
+        if part.data.id == dataset:
             return part
-    raise ValueError(f"no dataset {dataset!r}; the datasets are {[p.data.name for p in parts]}")
+    raise ValueError(f"no dataset {dataset!r}; the datasets are {[p.data.id for p in parts]}")
 
 
 def _draws(posterior: Posterior, draws: int, rng, discard):
@@ -156,7 +156,7 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid, power):
     banded = False
     colours = [f"C{k}" for k in range(len(groups))] if len(groups) <= 10 else \
         [colormaps["viridis"](k / (len(groups) - 1)) for k in range(len(groups))]
-    observable = data.meta.get("observable")
+    observable = data.observable
     if power is None:
         power = VIEW_POWERS.get(observable, 0)
     if not isinstance(power, int | np.integer) or not 0 <= power <= 4:
@@ -170,7 +170,7 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid, power):
         xs = data.x[primary][mask]
         grid = np.geomspace(xs.min(), xs.max(), n_grid) if xs.min() > 0 else np.linspace(xs.min(), xs.max(), n_grid)
         at_grid = {primary: grid, **fixed}
-        band = {k: view(at_grid, v) for k, v in curves(at_grid, data.name).items()}
+        band = {k: view(at_grid, v) for k, v in curves(at_grid, data.id).items()}
         if "lo95" in band:
             banded = True
             top.fill_between(grid, band["lo95"], band["hi95"], color=colour, alpha=0.15, lw=0)
@@ -179,14 +179,14 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid, power):
         at_points = {n: v[mask] for n, v in data.x.items()}
         top.errorbar(xs, view(at_points, data.y[mask]), view(at_points, sigma[mask]), fmt="o", ms=3, color=colour,
                      mfc="none", lw=0.8, capsize=2)
-        at_data = curves(at_points, data.name)["median"]
+        at_data = curves(at_points, data.id)["median"]
         bottom.plot(xs, (data.y[mask] - at_data) / sigma[mask], "o", ms=3, color=colour, mfc="none")
     bottom.axhline(0.0, color="0.3", lw=0.8)
     positive = np.all(data.x[primary] > 0)
     for ax in (top, bottom):
         ax.set_xscale("log" if positive else "linear")
     top.set_yscale("log" if np.all(data.y > 0) else "linear")
-    symbol = OBSERVABLE_SYMBOLS.get(observable, data.name)
+    symbol = OBSERVABLE_SYMBOLS.get(observable, data.id)
     unit = part.card.output
     if power:
         per_t = f"K^-{power}"

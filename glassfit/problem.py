@@ -11,8 +11,9 @@ from pathlib import Path
 
 from glassfit import datasets, expressions, models, optimize, priors
 from glassfit.contract import card_of
-from glassfit.loading import DataError, Dataset, check_against_model
-from glassfit.objective import Data, JointObjective, Objective
+from glassfit.dataset import Dataset
+from glassfit.loading import DataError, check_against_model
+from glassfit.objective import JointObjective, Objective
 from glassfit.runspec import RunSpec
 
 FAMILIES = {
@@ -159,12 +160,9 @@ def build(spec: RunSpec) -> Problem:
     for dataset, model, params in zip(loaded, built, all_params, strict=True):
         _apply(spec, model, params)
         check_against_model(dataset, model, params)
-        data = Data(dataset.x, dataset.y, dataset.sigma, name=dataset.id,
-                    meta={"sha256": dataset.sha256 or "", "nature": dataset.nature, "citation": dataset.citation,
-                          "source": dataset.source, "observable": dataset.observable, "unit": dataset.y_unit})
         own = {n: p for n, p in parsed.items() if n in params and params[n].vary and not params[n].expr}
         card = card_of(model).in_logarithms([n for n in spec.log if n in params])
-        parts.append(Objective(model, data, params, noise=spec.noise, priors=own, card=card))
+        parts.append(Objective(model, dataset, params, noise=spec.noise, priors=own, card=card))
     objective = parts[0] if len(parts) == 1 else JointObjective(parts, priors=parsed)
     return Problem(loaded, built, all_params, objective)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from glassfit import results, rundir, sampling
-from glassfit.loading import Dataset
+from glassfit.dataset import Dataset
 from glassfit.problem import Problem, truths
 from glassfit.runspec import RunSpec, chain_of, command_line
 from glassfit.summaries import fit_quality

@@ -185,15 +185,9 @@ def derived(posterior: Posterior, objective, functions: dict | None = None, max_
 
 
 def derived_unit(objective, name: str) -> str:
-    """Unit of a parameter from the models' tables; X of a derived ``name`` whose ``log10_<name>`` has unit
-    "log10(X)"; "" if unknown."""
-    table = {}
-    for part in objective.parts:
-        table.update({s.name: s.unit for s in getattr(part.model, "parameter_table", ())})
-    if name in table:
-        return table[name]
-    unit = table.get("log10_" + name, "")
-    return unit[6:-1] if unit.startswith("log10(") and unit.endswith(")") else ""
+    """Unit of parameter ``name`` (free or derived, e.g. N = 10**log10_N) from the parts' model cards
+    (:mod:`glassfit.contract`); "" if no card has it."""
+    return next((part.card.unit(name) for part in objective.parts if part.card.row(name) is not None), "")
 
 
 def _row(name, unit, values, map_value, tau, n_over_tau, ess, rhat):
@@ -238,14 +232,15 @@ def _versions() -> dict:
 
 def save_summary(summary: Summary, objective, path, posterior: Posterior | None = None) -> Path:
     """Write ``summary`` as strict JSON (unavailable diagnostics as null) with parameter names, units, priors,
-    datasets (name, points, sha256, meta), package versions, seed and the chain file; returns the path."""
+    datasets (name, points, sha256, observable, unit, nature, citation, source), package versions, seed and
+    the chain file; returns the path."""
     path = Path(path)
     doc = {
         "parameters": [{k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in asdict(r).items()}
                        for r in summary.parameters],
-        "priors": {n: p.describe() for n, p in objective.priors.items()},
-        "datasets": [{"name": d.name, "points": int(d.y.size), "sha256": d.sha256,
-                      "meta": {k: str(v) for k, v in d.meta.items()}} for d in objective.datasets],
+        "priors": objective.prior_descriptions(),
+        "datasets": [{"name": d.id, "points": d.n, "sha256": d.sha256, "observable": d.observable, "unit": d.y_unit,
+                      "nature": d.nature, "citation": d.citation, "source": d.source} for d in objective.datasets],
         "chain": {"file": None if posterior is None or posterior.path is None else str(posterior.path),
                   "fingerprint": fingerprint(objective), "nsteps": summary.nsteps, "nwalkers": summary.nwalkers,
                   "burn_in": summary.burn_in, "acceptance": summary.acceptance,
@@ -280,9 +275,9 @@ def to_inference_data(posterior: Posterior, objective, max_draws: int = 2000, di
     ends = np.cumsum([d.y.size for d in objective.datasets])
     return arviz.from_dict(
         posterior={n: sub[:, :, i].T for i, n in enumerate(posterior.names)},
-        log_likelihood={d.name: loglik[:, :, end - d.y.size:end] for d, end in zip(objective.datasets, ends,
+        log_likelihood={d.id: loglik[:, :, end - d.y.size:end] for d, end in zip(objective.datasets, ends,
                                                                                     strict=True)},
-        observed_data={d.name: d.y for d in objective.datasets},
+        observed_data={d.id: d.y for d in objective.datasets},
     )
 
 

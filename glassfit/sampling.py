@@ -150,7 +150,7 @@ def fingerprint(objective) -> str:
               "expr": {n: p.expr for n, p in part.params.items() if p.expr}}
              for part in objective.parts]
     text = json.dumps({"names": objective.names, "data": [d.sha256 for d in objective.datasets], "parts": parts,
-                       "priors": {n: p.describe() for n, p in objective.priors.items()}}, sort_keys=True)
+                       "priors": objective.prior_descriptions()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import lmfit
 import numpy as np
 
+from glassfit.dataset import Dataset
 from glassfit.models import STMHeatCapacityModel
-from glassfit.objective import Data, Objective
+from glassfit.objective import Objective
 
 
 def line(x, a, b):
@@ -26,7 +27,7 @@ def line_objective(seed=0, n=20, a=1.0, b=2.0, sigma=0.1, name="line", noise="kn
     rng = np.random.default_rng(seed)
     x = np.linspace(0.0, 1.0, n)
     y = line(x, a, b) + sigma * rng.normal(size=n)
-    return Objective(line_model(), Data({"x": x}, y, sigma, name=name), noise=noise)
+    return Objective(line_model(), Dataset({"x": x}, y, sigma, id=name), noise=noise)
 
 
 STM_TRUTH = {"P0": 2.0, "c3": 1.5}
@@ -41,7 +42,7 @@ def stm_data(seed=0, rel=0.02, name="stm c(T)", n=30):
     T = np.geomspace(0.05, 2.0, n)
     truth = model.eval(params, T=T)
     y = truth * (1 + rel * np.random.default_rng(seed).normal(size=T.size))
-    return model, Data({"T": T}, y, rel * truth, name=name, meta={"nature": "synthetic"})
+    return model, Dataset({"T": T}, y, rel * truth, id=name, nature="synthetic")
 
 
 def stm_objective(seed=0, **kwargs) -> Objective:

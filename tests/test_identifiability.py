@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from glassfit import checks, identifiability, optimize
-from glassfit.objective import Data, Objective
+from glassfit.dataset import Dataset
+from glassfit.objective import Objective
 from glassfit.priors import LogNormal, LogUniform, Normal, Uniform
 
 
@@ -28,7 +29,7 @@ class ProductModel(lmfit.Model):
 def product():
     model = ProductModel()
     x = np.linspace(1.0, 2.0, 10)
-    data = Data({"x": x}, 6.0 * x + 0.5, 0.01)
+    data = Dataset({"x": x}, 6.0 * x + 0.5, 0.01)
     priors = {"a": LogUniform(0.1, 100.0), "b": LogUniform(0.1, 100.0), "c": Uniform(-10.0, 10.0)}
     objective = Objective(model, data, model.make_params(a=2.0, b=3.0, c=0.0), priors=priors)
     found = optimize.map_fit(objective, seed=0)
@@ -66,7 +67,7 @@ def test_a_prior_on_one_factor_makes_the_other_data_plus_prior():
     model = ProductModel()
     x = np.linspace(1.0, 2.0, 10)
     priors = {"a": LogUniform(0.1, 100.0), "b": Normal(3.0, 0.3), "c": Uniform(-10.0, 10.0)}
-    objective = Objective(model, Data({"x": x}, 6.0 * x + 0.5, 0.01), model.make_params(a=2.0, b=3.0, c=0.0),
+    objective = Objective(model, Dataset({"x": x}, 6.0 * x + 0.5, 0.01), model.make_params(a=2.0, b=3.0, c=0.0),
                           priors=priors)
     found = optimize.map_fit(objective, seed=0)
     rows = {r["name"]: r for r in identifiability.constraint_table(objective, found.theta, cov=found.cov)}
@@ -90,7 +91,7 @@ def test_derived_quantities_by_delta_method_and_draws(product):
 
 def test_models_without_the_reporting_protocol_report_nothing():
     model = lmfit.Model(lambda x, a: a * x)
-    objective = Objective(model, Data({"x": np.arange(1.0, 5.0)}, np.arange(1.0, 5.0), 0.1),
+    objective = Objective(model, Dataset({"x": np.arange(1.0, 5.0)}, np.arange(1.0, 5.0), 0.1),
                           priors={"a": Uniform(0.0, 3.0)})
     assert identifiability.derived_quantities(objective, [1.0], cov=np.eye(1)) == []
     assert identifiability.warnings_at(objective, [1.0]) == []
@@ -107,7 +108,7 @@ def test_conductivity_regime_flag():
 
 def test_a_parameter_on_its_bound_is_reported():
     model = lmfit.Model(lambda x, a: a * x)
-    objective = Objective(model, Data({"x": np.arange(1.0, 5.0)}, 5.0 * np.arange(1.0, 5.0), 0.1),
+    objective = Objective(model, Dataset({"x": np.arange(1.0, 5.0)}, 5.0 * np.arange(1.0, 5.0), 0.1),
                           priors={"a": Uniform(0.0, 3.0)})
     found = optimize.map_fit(objective, seed=0)
     assert found.theta[0] == pytest.approx(3.0, rel=1e-12)
@@ -120,7 +121,7 @@ def test_a_parameter_on_its_bound_is_reported():
 
 def test_a_parameter_the_data_do_not_see_is_reported():
     model = lmfit.Model(lambda x, a, b: a * x + 0.0 * b)
-    objective = Objective(model, Data({"x": np.arange(1.0, 5.0)}, 2.0 * np.arange(1.0, 5.0), 0.1),
+    objective = Objective(model, Dataset({"x": np.arange(1.0, 5.0)}, 2.0 * np.arange(1.0, 5.0), 0.1),
                           priors={"a": Uniform(0.0, 3.0), "b": Uniform(-1.0, 1.0)})
     found = optimize.map_fit(objective, seed=0)
     (line,) = identifiability.warnings_at(objective, found.theta)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from glassfit.constants import to_glassfit_unit, unit_info
-from glassfit.loading import DataError, Dataset, check_against_model, read_table
+from glassfit.dataset import Dataset
+from glassfit.loading import DataError, check_against_model, read_table
 from glassfit.models import (
     KKIAttenuationModel,
     KKIHeatCapacityModel,
@@ -148,7 +149,7 @@ def test_fixed_variable_must_be_positive(tmp_path):
 
 def dataset(observable="heat_capacity", n=5, y_unit="J/(g K)", x=("T",)):
     grid = {name: np.linspace(0.1, 1.0, n) for name in x}
-    return Dataset("d", observable, grid, np.ones(n), np.full(n, 0.1), y_unit)
+    return Dataset(grid, np.ones(n), np.full(n, 0.1), id="d", observable=observable, y_unit=y_unit)
 
 
 KAPPA = dataset("conductivity", y_unit="W/(m K)")

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from inference_toys import line, line_objective, stm_data, stm_objective
 
+from glassfit.dataset import Dataset
 from glassfit.models import KKIConductivityModel, KKIHeatCapacityModel
-from glassfit.objective import Data, JointObjective, Objective
+from glassfit.objective import JointObjective, Objective
 from glassfit.priors import LogUniform, Normal
 
 
@@ -17,12 +18,12 @@ def gaussian_logl(y, m, s):
 
 
 def test_data_broadcasts_and_hashes():
-    d = Data({"x": [1.0, 2.0, 3.0], "g": 5.0}, [1, 2, 3], 0.5, name="d")
+    d = Dataset({"x": [1.0, 2.0, 3.0], "g": 5.0}, [1, 2, 3], 0.5, id="d")
     assert d.x["g"].tolist() == [5.0] * 3 and d.sigma.tolist() == [0.5] * 3
-    same = Data({"g": 5.0, "x": [1.0, 2.0, 3.0]}, [1, 2, 3], [0.5] * 3, name="other")
+    same = Dataset({"g": 5.0, "x": [1.0, 2.0, 3.0]}, [1, 2, 3], [0.5] * 3, id="other")
     assert d.sha256 == same.sha256 and len(d.sha256) == 64
-    assert Data({"x": [1.0]}, [1.0], meta={"sha256": "abc"}).sha256 == "abc"
-    assert d.sha256 != Data({"x": [1.0, 2.0, 3.0]}, [1, 2, 4], 0.5).sha256
+    assert Dataset({"x": [1.0]}, [1.0], sha256="abc").sha256 == "abc"
+    assert d.sha256 != Dataset({"x": [1.0, 2.0, 3.0]}, [1, 2, 4], 0.5).sha256
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -37,7 +38,7 @@ def test_data_broadcasts_and_hashes():
 ])
 def test_bad_data(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
-        Data(**kwargs)
+        Dataset(**kwargs)
 
 
 def test_known_noise_likelihood_residuals_and_prior():
@@ -82,16 +83,16 @@ def test_bad_objective_inputs():
         Objective(obj.model, obj.data, noise="gaussian")
     with pytest.raises(TypeError, match=r"model must be an lmfit\.Model"):
         Objective(line, obj.data)
-    with pytest.raises(TypeError, match=r"data must be a glassfit\.objective\.Data"):
+    with pytest.raises(TypeError, match=r"data must be a glassfit\.dataset\.Dataset"):
         Objective(obj.model, (obj.data.x, obj.data.y))
     with pytest.raises(TypeError, match=r"params must be lmfit\.Parameters"):
         Objective(obj.model, obj.data, params={"a": 1})
     with pytest.raises(ValueError, match=r"lacks the model's independent variables \['x'\]"):
-        Objective(obj.model, Data({"T": [1.0]}, [1.0], 1.0))
+        Objective(obj.model, Dataset({"T": [1.0]}, [1.0], 1.0))
     with pytest.raises(ValueError, match="needs sigma"):
-        Objective(obj.model, Data({"x": [1.0]}, [1.0]))
+        Objective(obj.model, Dataset({"x": [1.0]}, [1.0]))
     with pytest.raises(ValueError, match=r"relative to \|y\|, which has zeros"):
-        Objective(obj.model, Data({"x": [1.0, 2.0]}, [0.0, 1.0]), noise="fitted")
+        Objective(obj.model, Dataset({"x": [1.0, 2.0]}, [0.0, 1.0]), noise="fitted")
     params = obj.model.make_params()
     for p in params.values():
         p.vary = False
@@ -106,7 +107,7 @@ def test_bad_objective_inputs():
 def test_nonfinite_model_is_minus_inf_counted_and_logged(caplog):
     model = lmfit.Model(lambda x, a: np.where(a > 0.5, np.nan, a * x), name="nan above 0.5")
     model.set_param_hint("a", value=0.2, min=0.0, max=1.0)
-    obj = Objective(model, Data({"x": [1.0, 2.0]}, [0.2, 0.4], 0.1))
+    obj = Objective(model, Dataset({"x": [1.0, 2.0]}, [0.2, 0.4], 0.1))
     assert np.isfinite(obj.logpost([0.2]))
     with caplog.at_level(logging.WARNING, logger="glassfit.objective"):
         assert obj.logpost([0.7]) == -math.inf
@@ -120,7 +121,7 @@ def test_glass_model_fixed_expression_and_derived_parameters():
     params["xi_c"].set(expr="eta_c")                       # tie a model argument to another parameter
     T = np.geomspace(0.05, 0.5, 8)
     truth = model.eval(params, T=T)
-    obj = Objective(model, Data({"T": T}, truth, 0.01 * truth, name="c"), params=params)
+    obj = Objective(model, Dataset({"T": T}, truth, 0.01 * truth, id="c"), params=params)
     assert obj.names == ["eta_c", "log10_N"]
     values = obj.values({"eta_c": 0.8, "log10_N": 26.0})
     assert values["xi_c"] == 0.8 and values["N"] == pytest.approx(1e26) and values["w"] == 22.6
@@ -134,7 +135,7 @@ def test_glass_model_fixed_expression_and_derived_parameters():
 def test_joint_objective_shares_parameters_by_name():
     model, data = stm_data()
     a = Objective(model, data)
-    b = Objective(model, Data(data.x, data.y * 1.01, data.sigma, name="second"), noise="scaled")
+    b = Objective(model, Dataset(data.x, data.y * 1.01, data.sigma, id="second"), noise="scaled")
     joint = JointObjective([a, b])
     assert joint.names == ["P0", "c3", "sigma_scale[second]"]
     theta = np.array([2.0, 1.5, 1.3])
@@ -143,14 +144,14 @@ def test_joint_objective_shares_parameters_by_name():
     assert joint.pointwise_logl(theta).size == 60 and joint.residuals(theta).size == 60
     assert joint.units()["P0"] == "1e45 J^-1 m^-3"
     assert joint.theta().tolist() == [1.0, 1.755, 1.0]
-    assert [d.name for d in joint.datasets] == ["stm c(T)", "second"]
+    assert [d.id for d in joint.datasets] == ["stm c(T)", "second"]
 
 
 def test_joint_fit_of_two_observables_ties_kki_names():
     heat, kappa = KKIHeatCapacityModel(), KKIConductivityModel()
     T = np.geomspace(0.1, 1.0, 4)
-    c = Objective(heat, Data({"T": T}, heat.eval(heat.make_params(), T=T), 1e-9, name="c"))
-    k = Objective(kappa, Data({"T": T}, kappa.eval(kappa.make_params(), T=T), 1e-4, name="kappa"))
+    c = Objective(heat, Dataset({"T": T}, heat.eval(heat.make_params(), T=T), 1e-9, id="c"))
+    k = Objective(kappa, Dataset({"T": T}, kappa.eval(kappa.make_params(), T=T), 1e-4, id="kappa"))
     joint = JointObjective([c, k])
     assert joint.names[:3] == ["eta_c", "xi_c", "log10_N"] and "chi_1" in joint.names
     assert np.isfinite(joint.logpost(joint.theta()))

@@ -9,7 +9,8 @@ from scipy import optimize as scipy_optimize
 from scipy import stats
 
 from glassfit import optimize
-from glassfit.objective import Data, Objective
+from glassfit.dataset import Dataset
+from glassfit.objective import Objective
 from glassfit.priors import LogNormal, LogUniform, Normal, ScipyPrior, TruncatedNormal, Uniform
 
 X = np.linspace(0.0, 6.0, 40)
@@ -18,7 +19,7 @@ X = np.linspace(0.0, 6.0, 40)
 def cosine_objective(start=0.6, sigma=0.05):
     """y = cos(a x) with a = 2.3: χ²(a) has many local minima; a local fit from a = 0.6 stops in a wrong one."""
     model = lmfit.Model(lambda x, a: np.cos(a * x))
-    data = Data({"x": X}, np.cos(2.3 * X), sigma)
+    data = Dataset({"x": X}, np.cos(2.3 * X), sigma)
     return Objective(model, data, model.make_params(a=start), priors={"a": Uniform(0.1, 5.0)})
 
 
@@ -27,7 +28,7 @@ def line_objective(prior, sigma=0.1, rng=0):
     model = lmfit.Model(lambda x, a: a * x)
     x = np.linspace(1.0, 2.0, 12)
     y = 2.0 * x + 0.3 * sigma * np.random.default_rng(rng).standard_normal(x.size)
-    return Objective(model, Data({"x": x}, y, sigma), model.make_params(a=1.0), priors={"a": prior}), x, y
+    return Objective(model, Dataset({"x": x}, y, sigma), model.make_params(a=1.0), priors={"a": prior}), x, y
 
 
 def test_local_fit_is_trapped_and_the_global_search_is_not():
@@ -114,6 +115,6 @@ def test_bad_search_arguments():
         optimize.map_fit(objective, starts=0)
     with pytest.raises(ValueError, match=r"the start value a = 50 \(prior support \[0.1, 5\]\) lies outside"):
         optimize.least_squares(objective, [50.0])
-    tiny = Objective(objective.model, Data({"x": X}, np.cos(2.3 * X), 1e-320), priors={"a": Uniform(0.1, 5.0)})
+    tiny = Objective(objective.model, Dataset({"x": X}, np.cos(2.3 * X), 1e-320), priors={"a": Uniform(0.1, 5.0)})
     with pytest.raises(ValueError, match="the likelihood is not finite at the start values"):
         optimize.least_squares(tiny, [1.0])

@@ -4,7 +4,8 @@ import pytest
 from inference_toys import line_objective, stm_objective
 
 from glassfit import plotting, results, sampling
-from glassfit.objective import Data, JointObjective, Objective
+from glassfit.dataset import Dataset
+from glassfit.objective import JointObjective, Objective
 from glassfit.sampling import fingerprint
 
 
@@ -100,7 +101,7 @@ def test_two_independent_variables_and_joint(tmp_path):
     model.set_param_hint("b", value=1.0, min=0, max=5)
     x = np.tile(np.geomspace(1, 10, 8), 2)
     g = np.repeat([1.0, 3.0], 8)
-    obj = Objective(model, Data({"x": x, "g": g}, plane(x, g, 1.0, 1.0), 0.1, name="plane"))
+    obj = Objective(model, Dataset({"x": x, "g": g}, plane(x, g, 1.0, 1.0), 0.1, id="plane"))
     joint = JointObjective([obj, line_objective(name="line")])
     post = fixed_posterior(joint, np.random.default_rng(0).normal(1.0, 0.01, (50, 8, 3)))
     fig = plotting.plot_fit(post, joint, dataset="plane", draws=20, path=tmp_path / "plane.png")
@@ -152,7 +153,7 @@ def test_time_heat_against_t_labelled_by_observable_and_many_curves_distinct():
     model.set_param_hint("a", value=1.0, min=0, max=5)
     T = np.repeat(np.linspace(0.1, 1.2, 12), 5)
     t = np.tile(np.geomspace(10.0, 1e4, 5), 12)
-    data = Data({"T": T, "t": t}, heat(T, t, 1.0), 0.01, name="ct", meta={"observable": "time_heat"})
+    data = Dataset({"T": T, "t": t}, heat(T, t, 1.0), 0.01, id="ct", observable="time_heat")
     obj = Objective(model, data)
     fig = plotting.plot_best_fit([1.0], obj)
     top, bottom = fig.axes[:2]
@@ -166,7 +167,7 @@ def test_conductivity_is_drawn_as_kappa_over_t_squared():
     model = lmfit.Model(lambda T, a: a * T**2)
     model.set_param_hint("a", value=0.03, min=0, max=1)
     T = np.geomspace(0.05, 1.0, 8)
-    data = Data({"T": T}, 0.03 * T**2, 0.03 * 0.03 * T**2, name="k", meta={"observable": "conductivity"})
+    data = Dataset({"T": T}, 0.03 * T**2, 0.03 * 0.03 * T**2, id="k", observable="conductivity")
     fig = plotting.plot_best_fit([0.03], Objective(model, data))
     top = fig.axes[0]
     (points,) = [c for c in top.containers]                            # the error bars of the data

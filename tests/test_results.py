@@ -7,8 +7,9 @@ import pytest
 from inference_toys import STM_TRUTH, line_objective, stm_objective
 
 from glassfit import compare, results, sampling
+from glassfit.dataset import Dataset
 from glassfit.models import KKIConductivityModel, KKIHeatCapacityModel
-from glassfit.objective import Data, JointObjective, Objective
+from glassfit.objective import JointObjective, Objective
 from glassfit.sampling import fingerprint
 
 
@@ -91,7 +92,7 @@ def test_json_summary_round_trip(stm_run, tmp_path):
     assert [p["name"] for p in doc["parameters"]] == ["P0", "c3", "P0x2"]
     assert doc["parameters"][0]["unit"] == "1e45 J^-1 m^-3"
     assert doc["priors"]["P0"] == {"kind": "LogUniform", "lo": 1e-4, "hi": 1e4}
-    assert doc["datasets"][0]["sha256"] == obj.data.sha256 and doc["datasets"][0]["meta"]["nature"] == "synthetic"
+    assert doc["datasets"][0]["sha256"] == obj.data.sha256 and doc["datasets"][0]["nature"] == "synthetic"
     assert doc["seed"] == 1 and doc["chain"]["file"] == str(info.path)
     assert {"python", "glassfit", "numpy", "emcee", "lmfit"} <= set(doc["versions"])
     (tmp_path / "bad.json").write_text(json.dumps({"parameters": []}))
@@ -129,7 +130,7 @@ def test_derived_parameters_through_the_chain(tmp_path):
     model = KKIHeatCapacityModel()
     T = np.geomspace(0.05, 0.5, 6)
     y = model.eval(model.make_params(), T=T)
-    obj = Objective(model, Data({"T": T}, y, 0.02 * y, name="c"))
+    obj = Objective(model, Dataset({"T": T}, y, 0.02 * y, id="c"))
     chain = np.random.default_rng(0).normal([0.5, 0.5, 27.0], [0.01, 0.01, 0.05], size=(20, 8, 3))
     post = iid_posterior(obj, chain)
     der = results.derived(post, obj, {"amplitude": lambda v: v["N"] * v["eta_c"]}, discard=0, max_draws=80)
@@ -174,7 +175,7 @@ def kki_objective(model, T, seed, name, rel=0.02):
             params[k].set(vary=k in ("eta_c", "log10_N"))
     truth = model.eval(params, T=T)
     y = truth * (1 + rel * np.random.default_rng(seed).normal(size=T.size))
-    return Objective(model, Data({"T": T}, y, rel * truth, name=name), params=params)
+    return Objective(model, Dataset({"T": T}, y, rel * truth, id=name), params=params)
 
 
 def intervals(objective, path, steps):

@@ -15,7 +15,8 @@ import pytest
 from inference_toys import STM_TRUTH, line_objective, stm_objective
 
 from glassfit import optimize, results, sampling
-from glassfit.objective import Data, Objective
+from glassfit.dataset import Dataset
+from glassfit.objective import Objective
 
 TESTS = Path(__file__).parent
 
@@ -173,7 +174,7 @@ def test_nonfinite_log_posterior_is_counted_across_processes(tmp_path, caplog):
     model = lmfit.Model(nan_above_half)
     model.set_param_hint("a", value=0.45, min=0.0, max=1.0)
     x = np.linspace(1, 2, 10)
-    obj = Objective(model, Data({"x": x}, 0.45 * x, 0.5))
+    obj = Objective(model, Dataset({"x": x}, 0.45 * x, 0.5))
     start = np.linspace(0.40, 0.49, 8)[:, None]
     with caplog.at_level(logging.WARNING, logger="glassfit.objective"):
         info = sampling.run(obj, tmp_path / "nan.h5", max_steps=50, seed=0, start=start, nwalkers=8, converge=False)
@@ -219,14 +220,15 @@ def test_least_squares_gives_flat_directions_the_prior_width():
     # y = a·b·x fixes only the product: (JᵀJ)⁺ would call the flat direction exactly known
     import lmfit
 
-    from glassfit.objective import Data, Objective
+    from glassfit.dataset import Dataset
+    from glassfit.objective import Objective
     from glassfit.optimize import least_squares
     from glassfit.priors import Uniform
 
     model = lmfit.Model(lambda x, a, b: a * b * x)
     params = model.make_params(a=2.0, b=3.0)
     x = np.linspace(1.0, 2.0, 8)
-    data = Data({"x": x}, 6.0 * x, 0.01)
+    data = Dataset({"x": x}, 6.0 * x, 0.01)
     objective = Objective(model, data, params, priors={"a": Uniform(0.1, 10.0), "b": Uniform(0.1, 10.0)})
     theta, cov = least_squares(objective)
     assert theta[0] * theta[1] == pytest.approx(6.0, rel=1e-6)
