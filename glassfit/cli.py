@@ -68,7 +68,8 @@ def _read_option(key, value):
     return _pairs(value, f"--{key}") if key in ("columns", "units") else value
 
 
-def _spec(args):
+def run_spec(args):
+    """The :class:`glassfit.runspec.RunSpec` of parsed ``glassfit fit``/``compare`` arguments."""
     from glassfit.workflow import RunSpec
 
     read = _reads(args)
@@ -140,7 +141,8 @@ FIT_EXAMPLES = """examples:
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The ``glassfit`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="glassfit", description="Soft-potential (KKI) and tunnelling-model fits "
                                      "of low-temperature glass data.")
     parser.add_argument("--version", action="version", version=f"glassfit {glassfit.__version__}")
@@ -221,7 +223,7 @@ def _fit(args) -> str:
     from glassfit import workflow
 
     command = shlex.join(["glassfit", *args.argv])
-    run = workflow.fit(_spec(args), args.out, resume=args.resume, quiet=args.quiet, command=command,
+    run = workflow.fit(run_spec(args), args.out, resume=args.resume, quiet=args.quiet, command=command,
                        chain=args.chain)
     lines = [f"wrote {run.out}/: " + ", ".join(p.name for p in run.files)]
     if run.info is not None:
@@ -240,7 +242,7 @@ def _compare(args) -> str:
     _check_data(args)
     from glassfit import workflow
 
-    return workflow.compare(_spec(args), out=args.out, quiet=args.quiet, loo=args.method == "emcee").table()
+    return workflow.compare(run_spec(args), out=args.out, quiet=args.quiet, loo=args.method == "emcee").table()
 
 
 def _plot(args) -> str:
@@ -275,7 +277,7 @@ COMMANDS = {"datasets": _datasets, "models": _models, "fit": _fit, "compare": _c
 def main(argv=None) -> int:
     """Run the command line; returns the exit code (0, 2 for bad input, 130 when interrupted)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     args.argv = argv
     try:
         text = COMMANDS[args.command](args)
@@ -294,4 +296,4 @@ def main(argv=None) -> int:
     return 0
 
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "main", "parser", "run_spec"]

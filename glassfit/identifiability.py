@@ -69,7 +69,7 @@ def jacobian(objective, theta, rel_step: float = 1e-5) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def _svd(jac) -> tuple[np.ndarray, np.ndarray]:
+def thin_svd(jac) -> tuple[np.ndarray, np.ndarray]:
     """Singular values (padded with zeros to one per parameter) and right singular vectors (n × n) of the
     (points × parameters) Jacobian, without the points × points left vectors (a large file stays cheap)."""
     _, s, vt = np.linalg.svd(jac, full_matrices=jac.shape[0] < jac.shape[1])
@@ -78,7 +78,7 @@ def _svd(jac) -> tuple[np.ndarray, np.ndarray]:
 
 def singular_directions(objective, theta) -> list[Direction]:
     """Singular directions of the data Jacobian at θ, strongest first (module docstring)."""
-    s, vt = _svd(jacobian(objective, theta))
+    s, vt = thin_svd(jacobian(objective, theta))
     labels = [f"ln {n}" if lg else n for n, lg in zip(objective.names, _logged(objective), strict=True)]
     out = []
     for sk, v in zip(s, vt, strict=True):
@@ -98,7 +98,7 @@ def verdict(data_ratio: float, prior_ratio: float) -> str:
 
 def data_widths(objective, theta) -> np.ndarray:
     """√[(JᵀJ)⁻¹]_kk in the coordinates of :func:`jacobian`: the 1σ the data alone allow (inf if degenerate)."""
-    s, vt = _svd(jacobian(objective, theta))
+    s, vt = thin_svd(jacobian(objective, theta))
     flat = s <= _DEGENERATE * max(s.max(), 1e-300)
     with np.errstate(divide="ignore"):
         variance = (vt[~flat] ** 2 / s[~flat, None] ** 2).sum(axis=0)
@@ -225,6 +225,7 @@ __all__ = [
     "derived_quantities",
     "jacobian",
     "singular_directions",
+    "thin_svd",
     "verdict",
     "warnings_at",
 ]

@@ -325,7 +325,7 @@ def test_two_files_of_one_name_in_different_folders_are_two_datasets(tmp_path, c
 def _spec_for(files, opts):
     from glassfit import cli
 
-    return cli._spec(cli._parser().parse_args(["fit", *files, *opts, "--model", "stm"]))
+    return cli.run_spec(cli.parser().parse_args(["fit", *files, *opts, "--model", "stm"]))
 
 
 def test_a_joint_fit_of_two_user_files_with_their_own_options(tmp_path, capsys):

@@ -136,10 +136,10 @@ def test_the_svd_of_a_long_jacobian_needs_memory_proportional_to_the_points():
 
     jac = np.random.default_rng(0).normal(size=(20_000, 3))
     tracemalloc.start()
-    s, vt = identifiability._svd(jac)
+    s, vt = identifiability.thin_svd(jac)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 10 * jac.nbytes and vt.shape == (3, 3)
     np.testing.assert_allclose(s, np.linalg.svd(jac, compute_uv=False), rtol=1e-12)
-    s, vt = identifiability._svd(jac[:2])                              # fewer points than parameters
+    s, vt = identifiability.thin_svd(jac[:2])                              # fewer points than parameters
     assert s.shape == (3,) and s[-1] == 0.0 and vt.shape == (3, 3)
