@@ -31,6 +31,7 @@ import numpy as np
 from glassfit.contract import ModelCard, card_of
 from glassfit.dataset import Dataset
 from glassfit.priors import LogUniform, as_prior, default_priors
+from glassfit.validation import trusted_inputs
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +264,10 @@ class Objective(_ObjectiveBase):
         """The model at the data's independent variables (or at ``x``) for the free values ``named``."""
         values = self.values(named)
         args = {root: values[name] for name, root in self._args}
-        return np.asarray(self.model.func(**(self._x if x is None else x), **args), dtype=float)
+        if x is not None:                             # points from outside: the physics checks them
+            return np.asarray(self.model.func(**x, **args), dtype=float)
+        with trusted_inputs():                        # the data were checked once, when the dataset was made
+            return np.asarray(self.model.func(**self._x, **args), dtype=float)
 
     def sigma(self, named: dict) -> np.ndarray:
         """Standard deviation s_i of each point under the noise model."""

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from glassfit.loading import VARIABLES
 from glassfit.results import Posterior
 
-#: units of the independent variables glassfit's models take
-X_UNITS = {"T": "K", "f": "Hz", "t": "s", "omega": "rad/s"}
+#: units of the independent variables glassfit's models take (those of the data files)
+X_UNITS = {name: unit for name, (_, unit) in VARIABLES.items()}
 _LEVELS = (2.5, 16.0, 50.0, 84.0, 97.5)
 
 
@@ -25,7 +26,7 @@ DPI = 200
 #: error bars and the bands stay visible where c and κ themselves span decades
 VIEW_POWERS = {"heat_capacity": 1, "time_heat": 1, "conductivity": 2}
 SUPERSCRIPTS = {1: "", 2: "²", 3: "³", 4: "⁴"}
-#: axis label of each observable (the dataset's ``meta["observable"]``)
+#: axis label of each observable (the dataset's ``observable``)
 OBSERVABLE_SYMBOLS = {"heat_capacity": "c", "conductivity": "κ", "attenuation": "attenuation",
                       "velocity": "δv/v", "time_heat": "c(T, t)"}
 

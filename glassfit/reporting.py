@@ -15,6 +15,7 @@ from glassfit.summaries import fit_quality
 
 
 def fit_name(problem: Problem, k: int) -> str:
+    """File name of the fit figure of dataset ``k``: ``fit.png``, or ``fit-<id>.png`` in a joint fit."""
     return "fit.png" if len(problem.datasets) == 1 else f"fit-{problem.datasets[k].id}.png"
 
 
@@ -26,6 +27,7 @@ def figure_names(problem: Problem, method: str) -> list[str]:
 
 
 def title(dataset: Dataset, model) -> str:
+    """Figure title: the dataset's label and the model class."""
     return f"{dataset.label}: {type(model).__name__}"
 
 
@@ -58,18 +60,22 @@ def figures(problem: Problem, out: Path, summary: dict, power: int | None = None
 
 
 def unit_suffix(unit: str) -> str:
+    """`` unit`` for a report cell; nothing for a dimensionless or unknown unit."""
     return "" if unit in ("", "1") else f" {unit}"
 
 
 def interval_text(value, lo, hi) -> str:
+    """``value −(value−lo) +(hi−value)`` for a report cell."""
     return f"{value:.5g} −{value - lo:.2g} +{hi - value:.2g}"
 
 
 def number_text(value, fmt) -> str:
+    """``value`` formatted with ``fmt``, or "—" when it is missing or not finite."""
     return format(value, fmt) if value is not None and np.isfinite(value) else "—"
 
 
 def prior_text(described: dict) -> str:
+    """``kind(arg, …)`` of a prior's JSON description."""
     kind = described.get("kind", "")
     args = ", ".join(f"{v:g}" for k, v in described.items() if k != "kind" and isinstance(v, int | float))
     return f"{kind}({args})"

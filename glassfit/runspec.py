@@ -34,6 +34,7 @@ MOVES = ("stretch", "de")
 
 
 def emcee_moves(name):
+    """emcee proposals of ``name`` in :data:`MOVES`: None (emcee's stretch move) or the DE/snooker mixture."""
     import emcee
 
     return None if name == "stretch" else [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
@@ -115,11 +116,13 @@ class RunSpec:
 
 
 def save_spec(spec: RunSpec, out: Path, command: str | None, chain: Path):
+    """Write ``out/run.json``: ``spec``, the command line that ran it and the chain file's absolute path."""
     doc = {"spec": dataclasses.asdict(spec), "command": command, "chain": str(chain.resolve())}
     rundir.write_text(out / "run.json", json.dumps(doc, indent=2))
 
 
 def chain_of(run_dir) -> Path:
+    """The chain file a run directory's ``run.json`` names."""
     return Path(json.loads((Path(run_dir) / "run.json").read_text())["chain"])
 
 
@@ -136,6 +139,7 @@ def load_spec(run_dir) -> tuple[RunSpec, str | None]:
 
 
 def command_line(spec: RunSpec, out: Path) -> str:
+    """The ``glassfit fit`` command line that reproduces ``spec`` into ``out`` (shell-quoted)."""
     words = ["glassfit", "fit", *spec.sources, "--model", spec.model, "--method", spec.method, "--out", str(out)]
     for read in spec.read if isinstance(spec.read, list | tuple) else [spec.read]:
         for key, value in read.items():

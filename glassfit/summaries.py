@@ -24,6 +24,7 @@ NOISE_TEXT = {
 
 
 def search_doc(found: optimize.MapResult, objective, limit: int = 8) -> dict:
+    """The global search as JSON: method, evaluations, time and the best ``limit`` distinct optima."""
     return {"method": found.method, "n_evaluations": found.n_evaluations, "seconds": found.elapsed,
             "optima": [{"chisqr": o.chisqr, "prior_penalty": o.prior_penalty, "hits": o.hits,
                         "theta": dict(zip(objective.names, o.theta.tolist(), strict=True))}
@@ -32,6 +33,7 @@ def search_doc(found: optimize.MapResult, objective, limit: int = 8) -> dict:
 
 
 def statistics(problem: Problem, theta) -> dict:
+    """χ², points, free parameters, χ²_ν, AIC, BIC and P(χ² ≥ observed) at θ, under the stated noise model."""
     objective = problem.objective
     chisqr = float(np.sum(objective.residuals(theta) ** 2))
     n = int(sum(d.n for d in problem.datasets))
@@ -55,6 +57,7 @@ def diagnostics(problem: Problem, theta, cov=None, draws=None) -> dict:
 
 
 def leastsq_summary(problem: Problem, spec: RunSpec) -> dict:
+    """summary.json of a least-squares run: the global-search MAP, Laplace errors, statistics, diagnostics."""
     objective = problem.objective
     found = find_map(problem, spec)
     theta, cov = found.theta, found.cov
@@ -74,6 +77,8 @@ def leastsq_summary(problem: Problem, spec: RunSpec) -> dict:
 
 
 def posterior_summary(problem: Problem, spec: RunSpec, out: Path, chain: Path, search: dict | None) -> dict:
+    """summary.json of an emcee run: posterior quantiles, convergence, statistics at the MAP sample, diagnostics
+    (written to ``out``)."""
     objective = problem.objective
     posterior = results.Posterior.load(chain)
     derived = results.derived(posterior, objective)
@@ -116,6 +121,7 @@ def fit_quality(summary: dict) -> str:
 
 
 def probability_text(p: float) -> str:
+    """``= p`` to two digits, or ``< 1e-300`` when p underflows."""
     return f"= {p:.2g}" if p > 0 else "< 1e-300"
 
 

@@ -11,6 +11,7 @@ from glassfit.dataset import Dataset
 from glassfit.models import KKIConductivityModel, KKIHeatCapacityModel
 from glassfit.objective import JointObjective, Objective
 from glassfit.priors import LogUniform, Normal
+from glassfit.validation import finite_array, positive_array, positive_scalar, trusted_inputs
 
 
 def gaussian_logl(y, m, s):
@@ -170,3 +171,29 @@ def test_bad_joint_inputs():
         JointObjective([a, Objective(model, data, params=params)])
     with pytest.raises(ValueError, match="unknown or fixed parameters"):
         JointObjective([a], priors={"v_l": Normal(5800, 100)})
+
+
+def checked_sqrt(x, a):
+    """a √x, refusing x ≤ 0 through glassfit's input checks (top level: picklable)."""
+    return a * np.sqrt(positive_array("x", x))
+
+
+def test_the_likelihood_path_does_not_check_the_data_again():
+    with pytest.raises(ValueError, match="x must be > 0"):
+        positive_array("x", [-1.0])
+    with trusted_inputs():
+        np.testing.assert_array_equal(positive_array("x", [-1.0, np.nan]), [-1.0, np.nan])
+        assert positive_scalar("rho", -2) == -2.0 and np.isnan(finite_array("y", [np.nan])).all()
+    with pytest.raises(RuntimeError), trusted_inputs():
+        raise RuntimeError("leaves the context")
+    with pytest.raises(ValueError, match="must be finite"):                # checks are back after an exception
+        finite_array("y", [np.inf])
+    model = lmfit.Model(checked_sqrt)
+    model.set_param_hint("a", value=1.0, min=0.1, max=10.0)
+    x = np.array([1.0, 4.0, 9.0])
+    obj = Objective(model, Dataset({"x": x}, 2.0 * np.sqrt(x), 0.1))
+    # the dataset's points go to the model unchecked (they were checked once, when the Dataset was made) …
+    assert obj.logl([2.0]) == pytest.approx(3 * (-np.log(0.1) - 0.5 * np.log(2 * np.pi)), rel=1e-14)
+    # … points from outside are checked
+    with pytest.raises(ValueError, match="x must be > 0"):
+        obj.model_values({"a": 2.0}, {"x": np.array([-1.0])})
