@@ -8,6 +8,7 @@ models' parameter tables; whether data are "synthetic" is for the caller's ``tit
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,15 @@ def predictive_band(posterior: Posterior, objective, x: dict | None = None, data
         curves.append(curve + rng.normal(size=curve.shape) * part.sigma(named) if noise else curve)
     lo95, lo68, median, hi68, hi95 = np.percentile(curves, _LEVELS, axis=0)
     return {"median": median, "lo68": lo68, "hi68": hi68, "lo95": lo95, "hi95": hi95}
+
+
+#: characters per title line of the fit and trace figures (6.4 and 7 inch wide at the medium font size)
+TITLE_WIDTH = 64
+
+
+def _wrapped(title: str) -> str:
+    """``title`` broken into lines of at most :data:`TITLE_WIDTH` characters, so that it stays inside the figure."""
+    return textwrap.fill(title, TITLE_WIDTH)
 
 
 def _axis_label(name, unit):
@@ -197,7 +207,7 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid, power):
     bottom.set_xlabel(_axis_label(primary, X_UNITS.get(primary, "")))
     top.legend(fontsize="small", **({"title": "bands: 68 %, 95 %", "title_fontsize": "small"} if banded else {}))
     if title:
-        top.set_title(title)
+        top.set_title(_wrapped(title), fontsize="medium")
     return _save(fig, path)
 
 
@@ -283,7 +293,7 @@ def trace_plot(posterior: Posterior, objective, title: str | None = None, path=N
                     va="top", fontsize="small")
     axes[-1].set_xlabel("step")
     if title:
-        axes[0].set_title(title)
+        axes[0].set_title(_wrapped(title), fontsize="medium")
     return _save(fig, path)
 
 

@@ -185,3 +185,14 @@ def test_view_powers_include_c_over_t_cubed(stm_posterior):
     np.testing.assert_array_equal(raw.containers[0].lines[0].get_ydata(), obj.data.y)
     with pytest.raises(ValueError, match="power must be an integer from 0 to 4"):
         plotting.plot_fit(post, obj, draws=20, power=7)
+
+
+def test_a_long_title_stays_inside_the_figure(stm_posterior):
+    obj, post = stm_posterior
+    title = "synthetic-kki-heat-capacity (SYNTHETIC): KKIHeatCapacityModel (least squares)"
+    fig = plotting.plot_best_fit(post.map(), obj, title=title)
+    fig.draw_without_rendering()
+    box = fig.axes[0].title.get_window_extent()
+    width = fig.get_figwidth() * fig.dpi
+    assert 0 <= box.x0 and box.x1 <= width
+    assert fig.axes[0].get_title() == title.replace(": KKIHeatCapacityModel (least", ": KKIHeatCapacityModel\n(least")
