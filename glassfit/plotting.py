@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from glassfit.loading import VARIABLES
-from glassfit.results import Posterior
+from glassfit.results import Posterior, derived_unit
 
 #: units of the independent variables glassfit's models take (those of the data files)
 X_UNITS = {name: unit for name, (_, unit) in VARIABLES.items()}
@@ -211,13 +211,17 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid, power):
     return _save(fig, path)
 
 
-def _labels(objective, names):
-    """Corner/trace labels: the card's LaTeX symbol with the unit, else the name."""
+def _symbols(objective, names) -> list[str]:
+    """The card's LaTeX symbol of each parameter, else its name."""
+    rows = [next((part.card.row(n) for part in objective.parts if part.card.row(n) is not None), None) for n in names]
+    return [n if row is None else f"${row.latex}$" for n, row in zip(names, rows, strict=True)]
+
+
+def _labels(objective, names) -> list[str]:
+    """Axis labels: the symbol with the unit in brackets (:func:`glassfit.results.derived_unit`)."""
     out = []
-    for n in names:
-        row = next((part.card.row(n) for part in objective.parts if part.card.row(n) is not None), None)
-        symbol = n if row is None else f"${row.latex}$"
-        unit = "" if row is None else str(row.unit)
+    for n, symbol in zip(names, _symbols(objective, names), strict=True):
+        unit = derived_unit(objective, n)
         out.append(f"{symbol} [{unit}]" if unit and unit != "1" else symbol)
     return out
 
@@ -249,7 +253,7 @@ def corner_plot(posterior: Posterior, objective, derived_values: dict | None = N
         if values.shape != (len(samples),):
             raise ValueError(f"derived {name!r} has {values.size} values, the samples {len(samples)}")
         samples, names = np.column_stack([samples, values]), [*names, name]
-    labels = _labels(objective, names)
+    labels, symbols = _labels(objective, names), _symbols(objective, names)
     ndim = len(names)
     fig = Figure(figsize=(2.0 * ndim + 1, 2.0 * ndim + 1))
     corner.corner(samples, labels=labels, fig=fig, quantiles=(0.16, 0.5, 0.84), show_titles=False,
@@ -265,8 +269,8 @@ def corner_plot(posterior: Posterior, objective, derived_values: dict | None = N
     for i in range(ndim):
         q16, med, q84 = np.percentile(samples[:, i], [16, 50, 84])
         fmt = number_format(samples[:, i])
-        axes[i, i].set_title(f"{labels[i]} = {med:{fmt}}$^{{+{q84 - med:{fmt}}}}_{{-{med - q16:{fmt}}}}$",
-                             fontsize="small")
+        axes[i, i].set_title(f"{symbols[i]} = {med:{fmt}}$^{{+{q84 - med:{fmt}}}}_{{-{med - q16:{fmt}}}}$",
+                             fontsize="small")                   # the unit is on the axis below
     if title:                          # above the diagonal titles: keep 0.8 inch free at the top
         height = fig.get_figheight()
         fig.subplots_adjust(top=min(fig.subplotpars.top, 1.0 - 0.8 / height))
