@@ -96,11 +96,11 @@ class _Counted:
 
     def phi(self, x):
         try:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"):                 # a screening point far out may overflow: Φ = ∞
                 r = self.residuals(x)
+                value = float(np.dot(r, r))
         except (ArithmeticError, ValueError):
             return math.inf
-        value = float(np.dot(r, r))
         return value if math.isfinite(value) else math.inf
 
 

@@ -118,3 +118,14 @@ def test_bad_search_arguments():
     tiny = Objective(objective.model, Dataset({"x": X}, np.cos(2.3 * X), 1e-320), priors={"a": Uniform(0.1, 5.0)})
     with pytest.raises(ValueError, match="the likelihood is not finite at the start values"):
         optimize.least_squares(tiny, [1.0])
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_screening_points_whose_chi2_overflows_are_infinite_and_silent():
+    # y = e^a with a uniform on [0, 700]: the Latin-hypercube points beyond a ≈ 360 give residuals ~1e156 whose
+    # square overflows; they must count as Φ = ∞ without a RuntimeWarning, and the search still finds a = ln 2
+    model = lmfit.Model(lambda x, a: np.exp(a) + 0.0 * x)
+    objective = Objective(model, Dataset({"x": X[:5]}, np.full(5, 2.0), 0.01), model.make_params(a=600.0),
+                          priors={"a": Uniform(0.0, 700.0)})
+    found = optimize.map_fit(objective, seed=0)
+    assert found.theta[0] == pytest.approx(math.log(2.0), rel=1e-6)
