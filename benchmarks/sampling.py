@@ -2,13 +2,16 @@
 
 1. Overhead of Objective.logpost and of the whole sampler (emcee moves, HDF5 chain, τ checks) over the raw
    model function, per evaluation, for a microsecond model (STM c(T)) and a millisecond one (KKI c(T)).
-2. Speed-up of a 2-process pool over serial sampling on a KKI joint posterior.
+2. Speed-up of a 2-process pool over serial sampling on a KKI joint posterior, walker by walker and batched
+   (each half-ensemble one ``logpost_batch``, split between the processes).
 3. End-to-end joint KKI posterior — synthetic c(T) + κ(T) + l(ω, T) + c(T, t), all shared parameters
    (η_c, ξ_c, log10 N, χ_1, χ_2) free — sampled on 2 processes in blocks of steps (resuming the chain)
-   until the smallest effective sample size reaches 1000 or the time budget (5 min) is spent, with
-   emcee's stretch move or a differential-evolution mixture (``--moves de``).
+   until the smallest effective sample size reaches 1000 (split-R̂ ≤ 1.01) or the time budget is spent, with
+   emcee's stretch move or a differential-evolution mixture (``--moves de``), batched and walker by walker,
+   same walkers, seed and moves.
 
-Run: ``PYTHONPATH=. python benchmarks/sampling.py [--budget SECONDS] [--moves stretch|de] [--only-joint]``.
+Run: ``PYTHONPATH=. python benchmarks/sampling.py [--budget SECONDS] [--moves stretch|de] [--walkers N]
+[--only-joint] [--paths batched unbatched]``.
 """
 
 from __future__ import annotations
@@ -89,13 +92,14 @@ def joint_kki():
 MOVES = {"stretch": None, "de": [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]}
 
 
-def main(budget: float, moves: str, only_joint: bool):
+def main(budget: float, moves: str, only_joint: bool, walkers: int, paths):
     workdir = Path(tempfile.mkdtemp(prefix="glassfit-bench-"))
     joint = joint_kki()
     if not only_joint:
         parts_1_2(workdir, joint)
     if budget > 0:
-        end_to_end(workdir, joint, budget, moves)
+        for path in paths:
+            end_to_end(workdir, joint, budget, moves, walkers, path == "batched")
 
 
 def parts_1_2(workdir, joint):
@@ -114,38 +118,49 @@ def parts_1_2(workdir, joint):
         t_part = per_call(lambda o=o: o.logpost(o.theta(TRUTH)))
         print(f"  {o.data.id:<12} {o.data.y.size:3d} points  {t_part * 1e3:6.2f} ms")
 
-    print("\n2. pool speed-up (joint KKI, 20 walkers × 30 steps)")
-    start = sampling.initial_walkers(joint, 20, *optimize.least_squares(joint, theta), rng=0)
+    print("\n2. pool speed-up (joint KKI, 32 walkers × 30 steps)")
+    start = sampling.initial_walkers(joint, 32, *optimize.least_squares(joint, theta), rng=0)
     elapsed = {}
-    for processes in (1, 2):
-        info = sampling.run(joint, workdir / f"pool{processes}.h5", max_steps=30, nwalkers=20, start=start,
-                            processes=processes, converge=False)
-        elapsed[processes] = info.elapsed
-        print(f"  processes={processes}: {info.elapsed:6.1f} s")
-    print(f"  speed-up: {elapsed[1] / elapsed[2]:.2f} ×   (ideal 2 ×)")
+    for batched in (False, True):
+        for processes in (1, 2):
+            info = sampling.run(joint, workdir / f"pool{processes}{batched}.h5", max_steps=30, nwalkers=32,
+                                start=start, processes=processes, converge=False, batched=batched)
+            elapsed[batched, processes] = info.elapsed
+            print(f"  {'batched' if batched else 'walker by walker'}, processes={processes}: {info.elapsed:6.1f} s")
+    print(f"  pool speed-up: {elapsed[False, 1] / elapsed[False, 2]:.2f} × walker by walker, "
+          f"{elapsed[True, 1] / elapsed[True, 2]:.2f} × batched (ideal 2 ×); batched + pool over walker by walker "
+          f"serial: {elapsed[False, 1] / elapsed[True, 2]:.2f} ×")
 
 
-def end_to_end(workdir, joint, budget, moves):
-    print(f"\n3. end-to-end joint KKI posterior on 2 processes, {moves} moves (budget {budget:.0f} s, "
-          "target ESS ≥ 1000)")
-    path, t0, block, done, ess = workdir / "joint.h5", time.perf_counter(), 250, 0, 0.0
-    while time.perf_counter() - t0 < budget and ess < 1000:
+def end_to_end(workdir, joint, budget, moves, walkers, batched):
+    how = "batched" if batched else "walker by walker"
+    print(f"\n3. end-to-end joint KKI posterior on 2 processes, {how}, {walkers} walkers, {moves} moves "
+          f"(budget {budget:.0f} s, target ESS ≥ 1000 with split-R̂ ≤ 1.01)")
+    path, t0, done, ess, rhat = workdir / f"joint-{how}.h5", time.perf_counter(), 0, 0.0, np.inf
+    block = max(50, 5000 // walkers)
+    while time.perf_counter() - t0 < budget and (ess < 1000 or rhat > 1.01):
         done += block
-        info = sampling.run(joint, path, max_steps=done, nwalkers=20, seed=0, resume=done > block, processes=2,
-                            converge=False, check_every=50, moves=MOVES[moves])
+        info = sampling.run(joint, path, max_steps=done, nwalkers=walkers, seed=0, resume=done > block, processes=2,
+                            converge=False, check_every=50, moves=MOVES[moves], batched=batched)
         post = results.Posterior.load(path)
         summary = results.summarize(post, joint)
         ess = min(r.ess for r in summary.parameters)
+        rhat = max(r.rhat for r in summary.parameters)
         print(f"  {time.perf_counter() - t0:6.0f} s  {info.nsteps:5d} steps  min ESS {ess:7.0f}  "
-              f"max τ {max(r.tau for r in summary.parameters):6.1f}")
+              f"max τ {max(r.tau for r in summary.parameters):6.1f}  max split-R̂ {rhat:.4f}")
     print(summary.table())
-    print(f"wall time {time.perf_counter() - t0:.0f} s (includes the least-squares start), min ESS {ess:.0f}")
+    covered = [r.name for r in summary.parameters if r.q16 <= TRUTH[r.name] <= r.q84]
+    print(f"wall time {time.perf_counter() - t0:.0f} s (includes the least-squares start), min ESS {ess:.0f}; "
+          f"truth inside the 68 % interval for {len(covered)} of {len(summary.parameters)}: {covered}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=300.0, help="time budget of part 3 [s]; 0 skips it")
     parser.add_argument("--moves", choices=sorted(MOVES), default="de", help="proposal of part 3")
+    parser.add_argument("--walkers", type=int, default=64, help="walkers of part 3")
+    parser.add_argument("--paths", nargs="+", choices=("batched", "unbatched"), default=("batched", "unbatched"),
+                        help="evaluation paths of part 3")
     parser.add_argument("--only-joint", action="store_true", help="run part 3 alone")
     args = parser.parse_args()
-    main(args.budget, args.moves, args.only_joint)
+    main(args.budget, args.moves, args.only_joint, args.walkers, args.paths)

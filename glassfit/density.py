@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
+from glassfit.batching import expand
 from glassfit.distributions import as_distribution
 from glassfit.potential import PotentialScales
 from glassfit.quadrature import uniform_panels
@@ -67,7 +68,8 @@ class TypeNodes:
 
     n_j(ũ_k) · w/(η_L ξ_L) = Σ_m weight[k, m] · f(η_L α[k, m], ξ_L β[k, m]).
     ``x_ge2`` = |⟨g|y|e⟩|² and ``dx2`` = (⟨e|y|e⟩ − ⟨g|y|g⟩)² at each node (units of ℓ²);
-    ``barrier`` is the barrier parameter A_b of the node's potential.
+    ``barrier`` is the barrier parameter A_b of the node's potential.  The second half of the M columns is the
+    mirror image ξ → −ξ of the first (same α, weight and matrix elements, β negated).
     """
 
     alpha: np.ndarray
@@ -76,6 +78,24 @@ class TypeNodes:
     x_ge2: np.ndarray
     dx2: np.ndarray
     barrier: np.ndarray
+
+    def columns(self, distribution) -> slice:
+        """The columns :meth:`weighted_f` evaluates for ``distribution``: the first half where f is even in ξ
+        (``distribution.even_in_xi``), else all."""
+        return slice(0, self.alpha.shape[1] // 2) if getattr(distribution, "even_in_xi", False) else slice(None)
+
+    def weighted_f(self, scales, distribution, factor=None) -> np.ndarray:
+        """weight × ``factor`` (an array of the nodes' shape, or None) × f(η_L α, ξ_L β) [m⁻³] at the :meth:`columns`
+        of the nodes, whose mirror images then count twice: shape (K, M'), or (P, K, M') for a batch of P material
+        scales or distributions (:mod:`glassfit.batching`; ``distribution.on_nodes`` where it has one)."""
+        cols = self.columns(distribution)
+        weight = self.weight[:, cols] * (2.0 if cols.stop else 1.0)
+        if factor is not None:
+            weight = weight * factor[:, cols]
+        eta = expand(scales.eta_L, 2) * self.alpha[:, cols]
+        xi = expand(scales.xi_L, 2) * self.beta[:, cols]
+        on_nodes = getattr(distribution, "on_nodes", None)
+        return weight * (distribution(eta, xi) if on_nodes is None else on_nodes(eta, xi, 2))
 
 
 def threshold_barrier(tables, u_tilde):
@@ -229,9 +249,8 @@ class IsoEnergyQuadrature:
 
     @staticmethod
     def _sum(nodes, scales, distribution, which):
-        f = distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
-        weight = nodes.weight if which is None else nodes.weight * getattr(nodes, which)
-        return np.sum(weight * f, axis=1) * scales.eta_L * scales.xi_L / scales.w
+        weighted = nodes.weighted_f(scales, distribution, None if which is None else getattr(nodes, which))
+        return np.sum(weighted, axis=-1) * expand(scales.eta_L * scales.xi_L / scales.w, 1)
 
 
 @dataclass(frozen=True)
@@ -242,6 +261,12 @@ class DistinctTLS:
     density: np.ndarray
     x_ge2: np.ndarray
     dx2: np.ndarray
+
+    def relaxing(self) -> DistinctTLS:
+        """These TLS without the ones that never relax or absorb: |x_ge|² = 0 at every energy (the potentials beyond
+        the doublet tables, J̃ < 1e-49), which add exactly nothing to rates, relaxation absorption or c(T, t)."""
+        columns = np.flatnonzero(np.any(self.x_ge2 > 0, axis=0))
+        return DistinctTLS(self.density[..., columns], self.x_ge2[:, columns], self.dx2[:, columns])
 
 
 def distinct_tls(quad_nodes: IsoEnergyQuadrature, scales, distribution) -> tuple[DistinctTLS, DistinctTLS]:
@@ -255,11 +280,11 @@ def distinct_tls(quad_nodes: IsoEnergyQuadrature, scales, distribution) -> tuple
     shapes = quad_nodes.type2.alpha.shape[1] // 2
     out = []
     for nodes in (quad_nodes.type1, quad_nodes.type2):
-        dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
-        dens = dens.reshape(dens.shape[0], -1, shapes).sum(axis=1) * scales.eta_L * scales.xi_L / scales.w
+        dens = nodes.weighted_f(scales, distribution)
+        dens = dens.reshape(*dens.shape[:-1], -1, shapes).sum(axis=-2)
+        dens = dens * expand(scales.eta_L * scales.xi_L / scales.w, 2)
         out.append(DistinctTLS(dens, nodes.x_ge2[:, :shapes], nodes.dx2[:, :shapes]))
     return tuple(out)
-
 
 @functools.lru_cache(maxsize=32)
 def _cached_quadrature(u_key: tuple, barrier_max, n_panels) -> IsoEnergyQuadrature:
@@ -273,35 +298,72 @@ def quadrature_for(u_tilde, barrier_max=None, n_panels: int = 4) -> IsoEnergyQua
     return _cached_quadrature(tuple(u.tolist()), None if barrier_max is None else float(barrier_max), n_panels)
 
 
-def energy_interpolator(u_tilde, values, w):
-    """Callable f(E) [E in J] interpolating ``values`` given on the grid ``u_tilde`` = E/w, in (ln E, ln f).
+class EnergyCurves:
+    """Curves f(E) [E in J] interpolating ``values`` given on the grid ``u_tilde`` = E/w, in (ln E, ln f).
 
-    A cubic spline where every value is positive; where some vanish (e.g. below the threshold of a
-    barrier cutoff) a monotone PCHIP, which cannot overshoot across the zeros.  Continued flat
-    outside the grid (callers document the validity range).  ``values`` of shape (K, P) holds P curves:
-    then f(E) takes E of shape (..., P) and evaluates curve i at E[..., i].
+    ``values`` has shape (*batch, *points, K): K the grid; ``points`` = 0 (one curve) or 1 point axis (one curve per
+    data point, shape (n,)), and before them the batch axis of P parameter sets, if any (:mod:`glassfit.batching`).
+    ``w`` [J] is a number or one per set (P,).  A cubic spline where every value is positive; where some vanish (e.g.
+    below the threshold of a barrier cutoff) a monotone PCHIP, which cannot overshoot across the zeros.  Continued
+    flat outside the grid (callers document the validity range).
+
+    ``curves(E)``: E of shape (*points, ...) — point i's curves at E[i] — the same for every set of the batch;
+    the result has shape (*batch, *E.shape).  ``curves.at_fraction(r)``: the same at E = r w.
     """
-    log_u = np.log(np.asarray(u_tilde, float))
-    values = np.asarray(values, float)
-    if np.all(values > 0):
-        interp = CubicSpline(log_u, np.log(values))
-    else:
-        interp = PchipInterpolator(log_u, np.log(np.maximum(values, 1e-300)))
 
-    def evaluate(E):
-        x = np.clip(np.log(np.asarray(E, float) / w), log_u[0], log_u[-1])
-        if values.ndim == 1:
-            return np.exp(interp(x))
-        # curve i at x[..., i]: Horner on each point's own interval and column of the piecewise polynomial
-        k = np.clip(np.searchsorted(log_u, x, side="right") - 1, 0, log_u.size - 2)
-        dx = x - log_u[k]
-        coef = interp.c[:, k, np.arange(values.shape[1])]
-        y = coef[0]
-        for c in coef[1:]:
-            y = y * dx + c
+    def __init__(self, u_tilde, values, w, points: int = 0):
+        self.log_u = np.log(np.asarray(u_tilde, float))
+        values = np.asarray(values, float)
+        self.points = values.shape[values.ndim - 1 - points:-1]
+        self.batch = values.shape[:values.ndim - 1 - points]
+        y = np.moveaxis(values, -1, 0)                                      # (K, *batch, *points)
+        y = np.moveaxis(y, 1, -1) if self.batch else y[..., None]          # (K, *points, B): a set's curves last
+        if np.all(y > 0):
+            interp = CubicSpline(self.log_u, np.log(y), axis=0)
+        else:
+            interp = PchipInterpolator(self.log_u, np.log(np.maximum(y, 1e-300)), axis=0)
+        # row k·n + i of coefficient j: curve of point i on interval k, one column per set
+        self.rows = interp.c.reshape(4, -1, y.shape[-1])
+        self.n_points = int(np.prod(self.points))
+        self.w = np.asarray(w, float)
+        steps = np.diff(self.log_u)
+        self.step = steps[0] if np.allclose(steps, steps[0], rtol=1e-12, atol=0.0) else None
+
+    def __call__(self, E):
+        """The curves at energies E [J] (shape (*points, ...)): shape (*batch, *E.shape)."""
+        E = np.asarray(E, float)
+        w = self.w.reshape(self.w.shape + (1,) * E.ndim)                   # a batch of w: one x per set
+        return self._at(np.log(E / w), E.shape)
+
+    def at_fraction(self, ratio):
+        """The curves at E = ``ratio`` · w (ratio of shape (*points, ...)): shape (*batch, *ratio.shape)."""
+        ratio = np.asarray(ratio, float)
+        return self._at(np.log(ratio), ratio.shape)
+
+    def _at(self, x, shape):
+        x = np.clip(x, self.log_u[0], self.log_u[-1])
+        if self.step is None:
+            k = np.searchsorted(self.log_u, x, side="right") - 1
+        else:
+            k = ((x - self.log_u[0]) / self.step).astype(np.intp)
+        k = np.clip(k, 0, self.log_u.size - 2)
+        dx = x - self.log_u[k]
+        point = np.arange(self.n_points).reshape(self.points + (1,) * (len(shape) - len(self.points)))
+        row = k * self.n_points + point
+        sets = self.rows.shape[-1]
+        if x.shape == shape:                 # the same x for every set: gather rows of the sets' coefficients
+            row, dx = row.ravel(), dx.reshape(-1, 1)
+            y = self.rows[0].take(row, axis=0)
+            for c in self.rows[1:]:
+                y *= dx
+                y += c.take(row, axis=0)
+            y = np.exp(y, out=y).reshape((*shape, sets))
+            return np.moveaxis(y, -1, 0) if self.batch else y[..., 0]
+        index = row * sets + np.arange(sets).reshape((sets,) + (1,) * len(shape))   # x per set: (P, *shape)
+        y = self.rows[0].take(index)
+        for c in self.rows[1:]:
+            y = y * dx + c.take(index)
         return np.exp(y)
-
-    return evaluate
 
 
 def _energies(u, scales):
@@ -359,9 +421,9 @@ def deep_barrier_fraction(u, scales, distribution, barrier=A_B_TABLE_MAX, barrie
     quad = quadrature_for(u_tilde, barrier_max)
     total = deep = 0.0
     for nodes in (quad.type1, quad.type2):
-        dens = nodes.weight * distribution(scales.eta_L * nodes.alpha, scales.xi_L * nodes.beta)
+        dens = nodes.weighted_f(scales, distribution)
         total = total + dens.sum(axis=1)
-        deep = deep + np.where(nodes.barrier > barrier, dens, 0.0).sum(axis=1)
+        deep = deep + np.where(nodes.barrier[:, nodes.columns(distribution)] > barrier, dens, 0.0).sum(axis=1)
     return np.divide(deep, total, out=np.zeros_like(total), where=total > 0).reshape(u.shape)
 
 
@@ -389,6 +451,7 @@ __all__ = [
     "U_TILDE_MAX",
     "U_TILDE_MIN",
     "DistinctTLS",
+    "EnergyCurves",
     "IsoEnergyQuadrature",
     "TypeNodes",
     "beyond_table",
@@ -396,7 +459,6 @@ __all__ = [
     "deep_barrier_fraction",
     "distinct_tls",
     "doublet_on_curve",
-    "energy_interpolator",
     "mean_separation",
     "quadrature_for",
     "threshold_barrier",

@@ -64,14 +64,16 @@ class Expressions:
         self._order = order
 
     def evaluate(self, values: dict) -> dict:
-        """``values`` extended in place by every expression parameter."""
+        """``values`` extended in place by every expression parameter: floats, or arrays (P,) where ``values`` hold
+        a batch of P parameter sets."""
         if not self.exprs:
             return values
         if self._interp is None:
             self._compile()
         self._interp.symtable.update(values)
         for name, code in self._order:
-            values[name] = self._interp.symtable[name] = float(self._interp.run(code))
+            value = np.asarray(self._interp.run(code), dtype=float)
+            values[name] = self._interp.symtable[name] = float(value) if value.ndim == 0 else value
         return values
 
 
@@ -136,6 +138,35 @@ class _ObjectiveBase:
         """Normalised residuals (y − m)/s (datasets concatenated in order)."""
         return self._residuals(self.named(theta))
 
+    def logpost_batch(self, thetas) -> np.ndarray:
+        """Log-posterior of every row of ``thetas`` (P, ndim): shape (P,), each as :meth:`logpost` gives it.
+
+        The likelihood of the rows inside the prior support is one batched evaluation of each model (its
+        ``evaluate_batch``, :meth:`glassfit.models.base.GlassModel.evaluate_batch`; row by row for models without
+        one); should that raise, the rows are evaluated one by one, so that only the failing ones get −inf.
+        """
+        thetas = np.asarray(thetas, dtype=float)
+        if thetas.ndim != 2 or thetas.shape[1] != self.ndim:
+            raise ValueError(f"θ must have shape (P, {self.ndim}) for parameters {self.names}, got {thetas.shape}")
+        lp = np.array([sum(p.logp(v) for p, v in zip(self._prior_list, row, strict=True))
+                       for row in thetas.tolist()], dtype=float).reshape(len(thetas))
+        out = np.full(lp.shape, -math.inf)
+        inside = np.flatnonzero(lp > -math.inf)
+        if not inside.size:
+            return out
+        try:
+            with np.errstate(all="ignore"):
+                total = lp[inside] + self._logl(dict(zip(self.names, thetas[inside].T, strict=True)))
+        except (ArithmeticError, ValueError):
+            out[inside] = [self.logpost(row) for row in thetas[inside]]
+            return out
+        for i in np.flatnonzero(~np.isfinite(total)):
+            self.n_nonfinite += 1
+            log.warning("log-posterior not finite at %s; returning -inf", self.named(thetas[inside[i]]))
+            total[i] = -math.inf
+        out[inside] = total
+        return out
+
     def logpost(self, theta) -> float:
         """Log-posterior; −inf outside the prior support, and −inf (counted in ``n_nonfinite`` and logged
         with θ) where the likelihood is not finite."""
@@ -157,9 +188,9 @@ class _ObjectiveBase:
         return total
 
 
-def _normalisation(s: np.ndarray) -> float:
-    """Σ ln s_i + (n/2) ln 2π."""
-    return float(np.sum(np.log(s))) + 0.5 * s.size * _LN_2PI
+def _normalisation(s: np.ndarray):
+    """Σ ln s_i + (n/2) ln 2π over the last axis (a float, or one per set of a batch)."""
+    return np.sum(np.log(s), axis=-1) + 0.5 * s.shape[-1] * _LN_2PI
 
 
 class Objective(_ObjectiveBase):
@@ -256,22 +287,38 @@ class Objective(_ObjectiveBase):
         return np.array(out)
 
     def values(self, named: dict) -> dict:
-        """Every model parameter's value (fixed, free from ``named`` and derived), as a dict of floats."""
+        """Every model parameter's value (fixed, free from ``named`` and derived), as a dict of floats (arrays (P,)
+        where ``named`` holds a batch)."""
         values = self.fixed | {n: named[n] for n in self.model_names}
         return self.expressions.evaluate(values)
 
     def model_values(self, named: dict, x: dict | None = None) -> np.ndarray:
-        """The model at the data's independent variables (or at ``x``) for the free values ``named``."""
+        """The model at the data's independent variables (or at ``x``) for the free values ``named``: floats, or
+        arrays (P,) of a batch of P parameter sets, then shape (P, n)."""
         values = self.values(named)
         args = {root: values[name] for name, root in self._args}
+        batch = [np.ndim(v) for v in args.values() if np.ndim(v)]
         if x is not None:                             # points from outside: the physics checks them
-            return np.asarray(self.model.func(**x, **args), dtype=float)
+            return self._evaluate(x, args, batch)
         with trusted_inputs():                        # the data were checked once, when the dataset was made
-            return np.asarray(self.model.func(**self._x, **args), dtype=float)
+            return self._evaluate(self._x, args, batch)
+
+    def _evaluate(self, x: dict, args: dict, batch: list) -> np.ndarray:
+        if not batch:
+            return np.asarray(self.model.func(**x, **args), dtype=float)
+        evaluate_batch = getattr(self.model, "evaluate_batch", None)
+        if evaluate_batch is not None:
+            return evaluate_batch(x, args)
+        size = max(np.size(v) for v in args.values())
+        return np.stack([np.asarray(self.model.func(**x, **{k: v if np.ndim(v) == 0 else v[i]
+                                                               for k, v in args.items()}), dtype=float)
+                         for i in range(size)])
 
     def sigma(self, named: dict) -> np.ndarray:
         """Standard deviation s_i of each point under the noise model."""
-        return self._scale if self.noise_name is None else named[self.noise_name] * self._scale
+        if self.noise_name is None:
+            return self._scale
+        return np.asarray(named[self.noise_name], dtype=float)[..., None] * self._scale
 
     def _pointwise(self, named: dict) -> np.ndarray:
         s = self.sigma(named)
@@ -281,7 +328,7 @@ class Objective(_ObjectiveBase):
     def _logl(self, named: dict) -> float:
         s = self.sigma(named)
         z = (self.data.y - self.model_values(named)) / s
-        return -0.5 * float(np.dot(z, z)) - (self._known_norm if self.noise == "known" else _normalisation(s))
+        return -0.5 * np.sum(z * z, axis=-1) - (self._known_norm if self.noise == "known" else _normalisation(s))
 
     def _residuals(self, named: dict) -> np.ndarray:
         return (self.data.y - self.model_values(named)) / self.sigma(named)

@@ -73,13 +73,37 @@ def _init_worker(objective, counter):
 
 
 def _pooled_log_prob(theta):
+    """One walker's log-posterior, in a worker."""
+    return _counted(lambda objective: objective.logpost(theta))
+
+
+def _pooled_log_prob_batch(thetas):
+    """A slice of the walkers' log-posteriors, one batched evaluation in a worker."""
+    return _counted(lambda objective: objective.logpost_batch(thetas))
+
+
+def _counted(evaluate):
     objective = _WORKER["objective"]
     before = objective.n_nonfinite
-    lp = objective.logpost(theta)
+    lp = evaluate(objective)
     if objective.n_nonfinite > before:
         with _WORKER["counter"].get_lock():
-            _WORKER["counter"].value += 1
+            _WORKER["counter"].value += objective.n_nonfinite - before
     return lp
+
+
+class BatchLogProb:
+    """The log-posterior of a batch of walkers (emcee's ``vectorize=True``): one :meth:`logpost_batch` of the whole
+    batch, or with a process pool each of its ``processes`` workers evaluating one slice of the batch."""
+
+    def __init__(self, objective, pool=None, processes: int = 1):
+        self.objective, self.pool, self.processes = objective, pool, processes
+
+    def __call__(self, thetas) -> np.ndarray:
+        if self.pool is None:
+            return self.objective.logpost_batch(thetas)
+        slices = [part for part in np.array_split(thetas, self.processes) if len(part)]
+        return np.concatenate(self.pool.map(_pooled_log_prob_batch, slices))
 
 
 # ---------------------------------------------------------------- chain file
@@ -237,7 +261,7 @@ def is_converged(nsteps, tau, previous) -> bool:
 
 def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: int | None = 0,
         resume: bool = False, start=None, processes: int = 1, check_every: int = 100, converge: bool = True,
-        progress: bool = False, moves=None) -> RunInfo:
+        progress: bool = False, moves=None, batched: bool = True) -> RunInfo:
     """Sample the posterior of ``objective`` into the HDF5 file ``path``.
 
     Parameters
@@ -266,6 +290,11 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     moves : emcee move or list of (move, weight), optional
         Proposal (default emcee's stretch move); e.g. ``[(emcee.moves.DEMove(), 0.8),
         (emcee.moves.DESnookerMove(), 0.2)]`` for strongly correlated posteriors.
+    batched : bool
+        Evaluate the walkers that emcee moves together (half the ensemble) in one batched log-posterior
+        (:meth:`~glassfit.objective.Objective.logpost_batch`; emcee's ``vectorize=True``), split into one slice per
+        process with a pool (:class:`BatchLogProb`); False evaluates them one at a time.  Same chain either way, to
+        the rounding of the log-posterior.
     """
     path = Path(path)
     for name, value, low in (("max_steps", max_steps, 1), ("check_every", check_every, 1), ("processes", processes, 1)):
@@ -308,8 +337,12 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     if processes > 1:
         pool = multiprocessing.get_context().Pool(processes, initializer=_init_worker, initargs=(objective, counter))
     try:
-        sampler = emcee.EnsembleSampler(nwalkers, ndim, _pooled_log_prob if pool else objective.logpost, pool=pool,
-                                        backend=backend, moves=moves)
+        if batched:
+            sampler = emcee.EnsembleSampler(nwalkers, ndim, BatchLogProb(objective, pool, processes), backend=backend,
+                                            moves=moves, vectorize=True)
+        else:
+            sampler = emcee.EnsembleSampler(nwalkers, ndim, _pooled_log_prob if pool else objective.logpost,
+                                            pool=pool, backend=backend, moves=moves)
         tau, previous = None, None
         converged = meta.converged if max_steps <= done else False
         if done >= check_every:        # the τ of the previous check, so that a resumed run stops where a long one would
@@ -363,5 +396,5 @@ def _start(objective, nwalkers, seed, start):
     return State(start, random_state=np.random.RandomState(seed).get_state())
 
 
-__all__ = ["ChainMeta", "DiskFullError", "RunInfo", "autocorr_time", "default_walkers", "fingerprint",
+__all__ = ["BatchLogProb", "ChainMeta", "DiskFullError", "RunInfo", "autocorr_time", "default_walkers", "fingerprint",
            "initial_walkers", "is_converged", "run"]

@@ -25,6 +25,11 @@ def trusted_inputs():
         _TRUSTED.reset(token)
 
 
+def inputs_trusted() -> bool:
+    """Whether the caller is inside :func:`trusted_inputs`."""
+    return _TRUSTED.get()
+
+
 def finite_array(name: str, value) -> np.ndarray:
     """``value`` as a float array; ValueError naming ``name`` if it is not finite real numbers."""
     if _TRUSTED.get():
@@ -39,9 +44,10 @@ def finite_array(name: str, value) -> np.ndarray:
 
 
 def positive_scalar(name: str, value) -> float:
-    """``value`` as a float; ValueError naming ``name`` unless it is a finite number > 0."""
+    """``value`` as a float; ValueError naming ``name`` unless it is a finite number > 0.  Trusted, a batch of values
+    (shape (P,), :mod:`glassfit.batching`) passes as an array."""
     if _TRUSTED.get():
-        return float(value)
+        return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
     arr = finite_array(name, value)
     if arr.ndim != 0:
         raise ValueError(f"{name} must be a single number, got shape {arr.shape}")
@@ -65,4 +71,4 @@ def positive_array(name: str, value, label: str | None = None) -> np.ndarray:
     return arr
 
 
-__all__ = ["finite_array", "positive_array", "positive_scalar", "trusted_inputs"]
+__all__ = ["finite_array", "inputs_trusted", "positive_array", "positive_scalar", "trusted_inputs"]

@@ -432,10 +432,9 @@ def test_rows_convert_to_si_for_the_kernels():
     assert (si["N"], si["w"], si["chi_1"], si["W"], si["L"]) == (10.0**27.3, 20.0 * constants.k_B,
                                                                   1.5 * constants.eV, 3.0 * constants.k_B, 0.5)
     assert "log10_N" not in si and si["eta_c"] == 0.8 and si["rho"] == 2200.0
-    # products formed in table units, then converted: χ_jt = (χ_t/χ_l) χ_j [eV] and the SPM strength energy 0.1 w [K]
+    # products formed in table units, then converted: χ_jt = (χ_t/χ_l) χ_j [eV]
     ratio = 1 / 1.64
     assert (si["chi_1t"], si["chi_2t"]) == (ratio * 1.5 * constants.eV, ratio * 0.49 * constants.eV)
-    assert si["E_strength"] == 0.1 * 20.0 * constants.k_B
     stm = STMConductivityModel()
     assert (stm.si(_values(stm, C=2.5))["C"], stm.si(_values(stm, log10_A_R=-42.0))["A_R"]) == (2.5 * 1e-4, 10.0**-42.0)
     acoustic = STMAttenuationModel(output="dB/m")

@@ -75,16 +75,16 @@ from glassfit import optimize, sampling
 
 obj = stm_objective()
 calls = 0
-logpost = obj.logpost
+logpost_batch = obj.logpost_batch
 
-def dying(theta):                   # SIGKILL in the middle of a step, after 57 of them
+def dying(thetas):                  # SIGKILL in the middle of a step (two half-ensemble batches each), after 57
     global calls
     calls += 1
-    if calls == 16 * 57 + 5:
+    if calls == 2 * 57 + 2:
         os.kill(os.getpid(), signal.SIGKILL)
-    return logpost(theta)
+    return logpost_batch(thetas)
 
-obj.logpost = dying
+obj.logpost_batch = dying
 sampling.run(obj, sys.argv[1], max_steps=200, seed=9, converge=False, check_every=10)
 """
 

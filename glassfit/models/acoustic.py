@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import digamma
 
 from glassfit import constants
+from glassfit.batching import expand
 from glassfit.constants import DB_PER_NEPER_ENERGY
 from glassfit.models.base import GlassModel, Reference
 from glassfit.models.kki import KKICoupled, kki_chi_si, kki_coupling_si, kki_material_si
@@ -147,7 +148,7 @@ class STMVelocityModel(VelocityShift, STMAcousticModel):
         omega = angular_frequency(f)
         c, k_tau, _ = self.acoustic_constants(si)
         return (scattering.resonant_velocity_shift(omega, T, c)
-                + scattering.relaxation_velocity_shift(omega, T, c, k_tau) + si["dv0"])
+                + scattering.relaxation_velocity_shift(omega, T, c, k_tau) + expand(si["dv0"], omega.ndim))
 
 
 class KKIAcousticModel(KKICoupled, AcousticModel):
@@ -192,7 +193,7 @@ class KKIAttenuationModel(AttenuationOutput, KKIAcousticModel):
             scales, dist = kki_material_si(si)
             q_rel = scattering.kki_relaxation(omega, T, scales, dist, kki_chi_si(si), si["rho"], si["v_l"],
                                               si["v_t"], self.branch, velocity=False)[0]
-            inv = inv + q_rel * omega / v
+            inv = inv + q_rel * omega / expand(v, omega.ndim)
         return inv
 
 
@@ -202,6 +203,8 @@ class KKIVelocityModel(VelocityShift, KKIAcousticModel):
 
     name_id = "kki_velocity"
     physics_table = (*KKIAcousticModel.physics_table, DV0)
+    #: the principal-value integral is an adaptive quadrature per point: a batch is evaluated set by set
+    vectorised = False
     # the value this implementation gives (defaults, f = 1 MHz, T = 0.1 K); the physics is checked independently
     # by tests/test_scattering.py::test_kki_resonant_velocity_with_constant_coupling_is_the_digamma_form (the
     # principal-value integral) and ::test_kki_relaxation_against_direct_quadrature

@@ -24,22 +24,23 @@ from typing import NamedTuple
 import lmfit
 import numpy as np
 
+from glassfit.batching import batch_shape
 from glassfit.contract import ModelCard, ParameterSpec
+from glassfit.validation import inputs_trusted, positive_array, trusted_inputs
 
 
 class ScaledInput(NamedTuple):
-    """A kernel keyword ``si`` formed in table units before the conversion: ``factor`` (a number, or the name of a
-    dimensionless row) times the value of ``row``, converted with ``row``'s unit — e.g. the transverse coupling
-    χ_1t = (χ_t/χ_l) χ_1 [eV] → J, or the energy 0.1 w [K] → J."""
+    """A kernel keyword ``si`` formed in table units before the conversion: the value of the dimensionless row named
+    ``factor`` times the value of ``row``, converted with ``row``'s unit — e.g. the transverse coupling
+    χ_1t = (χ_t/χ_l) χ_1 [eV] → J."""
 
     si: str
     row: ParameterSpec
-    factor: float | str
+    factor: str
 
     def to_si(self, values):
         """The SI value from parameter ``values`` in table units."""
-        factor = values[self.factor] if isinstance(self.factor, str) else self.factor
-        return self.row.to_si(factor * values[self.row.name])
+        return self.row.to_si(values[self.factor] * values[self.row.name])
 
 
 class Reference(NamedTuple):
@@ -61,6 +62,13 @@ def as_values(params) -> dict:
 def si_values(rows, values) -> dict:
     """The SI value of each row of ``rows`` whose name is in ``values`` (table units), keyed by ``row.si``."""
     return {row.si: row.to_si(values[row.name]) for row in rows if row.name in values}
+
+
+def shared_or_batch(value):
+    """A batch's values of one row: a float where every set has the same (the kernels then evaluate what depends on
+    it once for the batch), else the array (P,)."""
+    value = np.asarray(value, dtype=float)
+    return float(value.flat[0]) if value.size and np.all(value == value.flat[0]) else value
 
 
 def least_squares(columns, target) -> np.ndarray:
@@ -111,6 +119,9 @@ class GlassModel(lmfit.Model):
     amplitude: str | None = None
     #: a reference case for the generic tests (see :class:`Reference`)
     reference: Reference | None = None
+    #: the kernel evaluates a batch of parameter sets in one call (:mod:`glassfit.batching`); if not,
+    #: :meth:`evaluate_batch` evaluates them one after another
+    vectorised: bool = True
 
     def __init__(self, table, **kwargs):
         self.parameter_table = tuple(table)
@@ -141,6 +152,45 @@ class GlassModel(lmfit.Model):
         x = {name: arguments[name] for name in self.independent}
         si = self.si(arguments)
         return self.output_from_si(self.kernel(**x, **si), x, si)
+
+    def evaluate_batch(self, x: dict, values: dict) -> np.ndarray:
+        """The model, in ``output`` units, for a batch of P parameter sets at the independent variables ``x`` (name →
+        array of the points): shape (P, *points).
+
+        ``values`` maps every table row's name to an array (P,) in the row's unit, or to a number shared by the
+        batch.  One call of the kernel for all P (f(η, ξ) at the nodes, the splines and the T, ω, t integrals of every
+        set at once; :mod:`glassfit.batching`) where the model is ``vectorised``, else one evaluation after another;
+        either way row i equals the single evaluation at set i to rounding.  The values are checked against the
+        table's bounds and the points for being finite and > 0, except with trusted inputs (an objective, whose data
+        and prior support were checked once).
+        """
+        names = [row.name for row in self.parameter_table]
+        missing = sorted(set(names) - set(values))
+        if missing:
+            raise ValueError(f"{self.name_id}: the batch lacks values of {missing}")
+        size = batch_shape(*(values[n] for n in names)) or (1,)
+        values = {n: shared_or_batch(values[n]) for n in names}
+        x = {name: np.asarray(x[name], dtype=float) for name in self.independent}
+        if not inputs_trusted():
+            self.check_batch(x, values)
+        with trusted_inputs():
+            if not self.vectorised:
+                return np.stack([self.evaluate_table(x | {n: v if np.ndim(v) == 0 else v[i] for n, v in values.items()})
+                                 for i in range(size[0])])
+            si = self.si(values)
+            out = np.asarray(self.output_from_si(self.kernel(**x, **si), x, si), dtype=float)
+        return np.array(np.broadcast_to(out, size + np.shape(x[self.independent[0]])))
+
+    def check_batch(self, x: dict, values: dict) -> None:
+        """ValueError unless the points ``x`` are finite and > 0 and every value of ``values`` (row name → array)
+        is finite and inside its row's bounds."""
+        for name, points in x.items():
+            positive_array(name, points)
+        for row in self.parameter_table:
+            value = values[row.name]
+            lo, hi = row.bounds
+            if not np.all(np.isfinite(value)) or np.any(value < lo) or np.any(value > hi):
+                raise ValueError(f"{self.name_id}: {row.name} must lie in [{lo:g}, {hi:g}] {row.unit}")
 
     def kernel(self, **arguments):
         """The observable in SI units from the independent variables and the SI values of the rows (keywords

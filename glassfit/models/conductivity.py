@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
+from glassfit.batching import expand
 from glassfit.density import mean_separation
-from glassfit.models.base import GlassModel, Reference, ScaledInput, as_values
+from glassfit.models.base import GlassModel, Reference, as_values
 from glassfit.models.kki import KKICoupled, kki_coupling_si, kki_material
 from glassfit.models.rows import (
     BOUNDARY,
@@ -21,18 +22,16 @@ from glassfit.models.rows import (
     KKI_ROWS,
     RAYLEIGH,
     RHO,
-    TRANSVERSE_CHI,
     V_L,
     V_T,
-    W_KKI,
     W_SPM,
 )
 from glassfit.observables import scattering
 from glassfit.observables.conductivity import POLARISATIONS, thermal_conductivity
 
 PLATEAUS = ("rayleigh", "spm", "none")
-#: The energy E = 0.1 w [K → J] at which the KKI tunnelling strength of the soft-vibration term is taken.
-STRENGTH_ENERGY = ScaledInput("E_strength", W_KKI, 0.1)
+#: E/w at which the KKI tunnelling strength of the soft-vibration term is taken (E = 0.1 w).
+STRENGTH_FRACTION = 0.1
 
 
 class ConductivityModel(GlassModel):
@@ -77,7 +76,7 @@ class ConductivityModel(GlassModel):
                 total = total + scattering.spm_vibration_inverse_mfp(omega, self.strength_si(pol, si),
                                                                      velocity[pol], si["W"])
             if self.boundary:
-                total = total + 1.0 / si["L"]
+                total = total + 1.0 / expand(si["L"], np.ndim(omega))
             return total
 
         return thermal_conductivity(np.asarray(T, float), inverse_mfp, si["v_l"], si["v_t"])
@@ -145,7 +144,6 @@ class KKIConductivityModel(KKICoupled, ConductivityModel):
 
     name_id = "kki_conductivity"
     physics_table = (*KKI_ROWS, *CHI_ROWS, RHO)
-    scaled_inputs = (*TRANSVERSE_CHI, STRENGTH_ENERGY)
     # the value this implementation gives (W/(m K), defaults, T = 0.1 K); the physics is checked independently by
     # tests/test_scattering.py::test_kki_conductivity_against_direct_quadrature (adaptive quadrature of fresh
     # coupling nodes, benchmarks/conductivity.py) and ::test_kki_resonant_reduces_to_the_stm_form
@@ -165,7 +163,8 @@ class KKIConductivityModel(KKICoupled, ConductivityModel):
 
     def strength_si(self, pol, si):
         """C_α^KKI = Σ_j χ_j² X_j(E)/(ρ v_α²) at E = 0.1 w (physics.md §5.2)."""
-        return float(kki_coupling_si(pol, si)(np.array([si["E_strength"]]))[0]) / (si["rho"] * si["v_" + pol] ** 2)
+        coupling = kki_coupling_si(pol, si).at_fraction(STRENGTH_FRACTION)
+        return coupling / (si["rho"] * si["v_" + pol] ** 2)
 
 
-__all__ = ["PLATEAUS", "STRENGTH_ENERGY", "ConductivityModel", "KKIConductivityModel", "STMConductivityModel"]
+__all__ = ["PLATEAUS", "STRENGTH_FRACTION", "ConductivityModel", "KKIConductivityModel", "STMConductivityModel"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
+from glassfit.batching import expand
 from glassfit.models.base import GlassModel, Reference, least_squares
 from glassfit.models.kki import (
     KKIFamily,
@@ -104,14 +105,15 @@ class HeatCapacityModel(GlassModel):
         c = self.volumetric(T, **si)
         if self.phonons == "debye":
             return c + debye_heat_capacity(T, si["v_l"], si["v_t"])
-        return c + si["c3"] * T**3
+        return c + expand(si["c3"], T.ndim) * T**3
 
     def output_from_si(self, c, x, si):
         """c [J m⁻³ K⁻¹] in ``output`` units."""
+        points = np.ndim(x["T"])
         if self.output == "J/(g K)":
-            return constants.volumetric_to_specific(c, si["rho"])
+            return constants.volumetric_to_specific(c, expand(si["rho"], points))
         if self.output == "J/(mol K)":
-            return constants.volumetric_to_molar(c, si["rho"], si["molar_mass"])
+            return constants.volumetric_to_molar(c, expand(si["rho"], points), expand(si["molar_mass"], points))
         return c
 
     def to_volumetric(self, c, si):
@@ -217,6 +219,7 @@ class KKIHeatCapacityModel(KKIFamily, HeatCapacityModel):
         """``multilevel=True`` sums every local potential's six lowest levels (physics.md §4.1; valid to
         kT ≈ w, ≈ 50 ms a temperature) instead of the two-level systems alone (≈ 1 ms for 100 T)."""
         self.multilevel = bool(multilevel)
+        self.vectorised = not self.multilevel      # the multilevel sum is evaluated set by set in a batch
         self.t_exp, self.window = check_time_options(t_exp, window), window
         if self.t_exp is not None:
             if self.multilevel:

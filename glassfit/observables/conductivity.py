@@ -18,11 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
-from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
+from glassfit.batching import expand
+from glassfit.density import U_TILDE_GRID, EnergyCurves, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.potential import PotentialScales
 from glassfit.quadrature import gauss_legendre_panels
-from glassfit.validation import finite_array, positive_array, positive_scalar
+from glassfit.validation import finite_array, inputs_trusted, positive_array, positive_scalar
 
 _K, _HBAR = constants.k_B, constants.hbar
 # graded towards x = 0, where an energy-dependent coupling (KKI) leaves an integrable end-point singularity
@@ -36,20 +37,23 @@ def thermal_conductivity(T, inverse_mfp, v_l, v_t):
     """κ(T) [W m⁻¹ K⁻¹] for per-polarisation inverse mean free paths (physics.md §6).
 
     ``inverse_mfp(polarisation, omega, T)`` returns the total l⁻¹ [1/m] of branch "l" or "t" for
-    arrays ω [rad/s] and T [K] of one shape (sum your mechanisms there: Matthiessen's rule).
+    arrays ω [rad/s] and T [K] of one shape (sum your mechanisms there: Matthiessen's rule).  For a batch of P
+    parameter sets (v_l, v_t of shape (P,), :mod:`glassfit.batching`) it returns shape (P, *ω.shape), and κ has
+    shape (P, *T.shape).
     """
     T = positive_array("T", T, "temperatures T (K)")
     velocities = {"l": positive_scalar("v_l", v_l), "t": positive_scalar("v_t", v_t)}
     kT = _K * T[..., None]
     omega = kT * _X / _HBAR
     T_nodes = np.broadcast_to(T[..., None], omega.shape)
-    kappa = np.zeros(T.shape)
+    kappa = 0.0
     for pol, multiplicity in POLARISATIONS.items():
         inv = np.asarray(inverse_mfp(pol, omega, T_nodes), float)
-        if np.any(~np.isfinite(inv)) or np.any(inv <= 0):
+        if not inputs_trusted() and (np.any(~np.isfinite(inv)) or np.any(inv <= 0)):
             raise ValueError(f"the inverse mean free path of branch {pol!r} must be finite and > 0")
-        v = velocities[pol]
-        kappa += multiplicity * _K / (6.0 * np.pi**2 * v**2) * (kT[..., 0] / _HBAR) ** 3 * np.sum(_W / inv, axis=-1)
+        v = expand(velocities[pol], T.ndim)
+        kappa = kappa + (multiplicity * _K / (6.0 * np.pi**2 * v**2) * (kT[..., 0] / _HBAR) ** 3
+                         * np.sum(_W / inv, axis=-1))
     return kappa
 
 
@@ -58,7 +62,7 @@ def stm_conductivity(T, C_l, C_t, v_l, v_t):
     T = finite_array("T", T)
     C_l, C_t, v_l, v_t = (positive_scalar(n, x) for n, x in (("C_l", C_l), ("C_t", C_t), ("v_l", v_l), ("v_t", v_t)))
     const = _K**3 / (6.0 * np.pi * _HBAR**2)
-    return const * T**2 * (1.0 / (C_l * v_l) + 2.0 / (C_t * v_t))
+    return const * T**2 * expand(1.0 / (C_l * v_l) + 2.0 / (C_t * v_t), T.ndim)
 
 
 def kki_coupling(scales, distribution, chi_1, chi_2, barrier_max=None):
@@ -67,12 +71,13 @@ def kki_coupling(scales, distribution, chi_1, chi_2, barrier_max=None):
     X_j is the |⟨g|y|e⟩|²-weighted TLS density of type j (:func:`glassfit.density.coupling_density`)
     with positions in the scaled coordinate y, so χ_j is the coupling of type j to this branch's strain
     per unit y, in J (χ per a0 times ℓ); the deformation potential of a TLS is then D = χ δy.
-    Interpolated in (ln E, ln X) on :data:`glassfit.density.U_TILDE_GRID`, flat outside it.
+    Interpolated in (ln E, ln X) on :data:`glassfit.density.U_TILDE_GRID`, flat outside it; one curve, or one per
+    parameter set of a batch (:class:`~glassfit.density.EnergyCurves`).
     """
     distribution = as_distribution(distribution)
     in_y = PotentialScales(scales.w, scales.eta_L, scales.xi_L, length=1.0)
     x1, x2 = quadrature_for(U_TILDE_GRID, barrier_max).coupling(in_y, distribution, "x_ge2")
-    return energy_interpolator(U_TILDE_GRID, chi_1**2 * x1 + chi_2**2 * x2, scales.w)
+    return EnergyCurves(U_TILDE_GRID, expand(chi_1**2, 1) * x1 + expand(chi_2**2, 1) * x2, scales.w)
 
 
 __all__ = ["POLARISATIONS", "kki_coupling", "stm_conductivity", "thermal_conductivity"]

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from glassfit import constants
-from glassfit.density import U_TILDE_GRID, energy_interpolator, quadrature_for
+from glassfit.batching import expand
+from glassfit.density import U_TILDE_GRID, EnergyCurves, quadrature_for
 from glassfit.distributions import as_distribution
 from glassfit.ensemble import REGIONS, plane_nodes
 from glassfit.quadrature import gauss_legendre_panels
@@ -45,14 +46,15 @@ def stm_heat_capacity(T, P0, c3=0.0):
     density of states), ``c3`` [J m⁻³ K⁻⁴].
     """
     T = finite_array("T", T)
-    return np.pi**2 / 6.0 * P0 * constants.k_B**2 * T + c3 * T**3
+    return np.pi**2 / 6.0 * expand(P0, T.ndim) * constants.k_B**2 * T + expand(c3, T.ndim) * T**3
 
 
 def tls_heat_capacity_from_density(T, density):
     """c_TLS(T) [J m⁻³ K⁻¹] for any density of states ``density(u)`` [J⁻¹ m⁻³], u in J (KKI eq. 4.1).
 
-    Vectorised: ``density`` is called once with an array of shape (len(T), n_nodes).
-    For a constant n0 this is (π²/6) n0 k² T.
+    Vectorised: ``density`` is called once with an array of shape (len(T), n_nodes); it may return a batch
+    (P, len(T), n_nodes) (:class:`~glassfit.density.EnergyCurves` of P parameter sets), and c then has shape
+    (P, len(T)).  For a constant n0 this is (π²/6) n0 k² T.
     """
     T = _temperatures(T)
     kT = constants.k_B * T
@@ -61,13 +63,14 @@ def tls_heat_capacity_from_density(T, density):
 
 
 def kki_tls_density_spline(scales, distribution, barrier_max=None):
-    """n_1 + n_2 on :data:`glassfit.density.U_TILDE_GRID`, as a callable density(u) [J⁻¹ m⁻³] of u [J].
+    """n_1 + n_2 on :data:`glassfit.density.U_TILDE_GRID`, as :class:`~glassfit.density.EnergyCurves` density(u)
+    [J⁻¹ m⁻³] of u [J] (one curve, or one per parameter set of a batch).
 
     Below the grid n is continued at its first value, above at its last (documented validity kT ≲ w/25).
     """
     distribution = as_distribution(distribution)
     n1, n2 = quadrature_for(U_TILDE_GRID, barrier_max).density(scales, distribution)
-    return energy_interpolator(U_TILDE_GRID, n1 + n2, scales.w)
+    return EnergyCurves(U_TILDE_GRID, n1 + n2, scales.w)
 
 
 def kki_tls_heat_capacity(T, scales, distribution, barrier_max=None):
@@ -92,7 +95,8 @@ def debye_coefficient(v_l, v_t):
 
 def debye_heat_capacity(T, v_l, v_t):
     """Debye phonon heat capacity c_D(T) [J m⁻³ K⁻¹] for sound velocities v_l, v_t [m/s]."""
-    return debye_coefficient(v_l, v_t) * _temperatures(T) ** 3
+    T = _temperatures(T)
+    return expand(debye_coefficient(v_l, v_t), T.ndim) * T**3
 
 
 def multilevel_heat_capacity(T, scales, distribution, barrier_max=None, regions=None):

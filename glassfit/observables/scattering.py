@@ -17,7 +17,8 @@ from scipy.integrate import quad
 from scipy.special import digamma
 
 from glassfit import constants
-from glassfit.density import U_TILDE_GRID, distinct_tls, energy_interpolator, quadrature_for
+from glassfit.batching import CACHE_ELEMENTS, batch_shape, expand
+from glassfit.density import U_TILDE_GRID, EnergyCurves, distinct_tls, quadrature_for
 from glassfit.quadrature import gauss_legendre_panels, unit_interval_nodes
 from glassfit.validation import finite_array, positive_array, positive_scalar
 
@@ -27,6 +28,7 @@ _K, _HBAR = constants.k_B, constants.hbar
 # the measure sqrt(1 − q) dq/(2q)
 _X_E, _W_E = gauss_legendre_panels([0.0, 1.0, 3.0, 7.0, 15.0, 40.0])
 _Q, _W_DQ, _SQRT_1MQ = unit_interval_nodes(1e-30, 24)
+
 _W_Q = _W_DQ * _SQRT_1MQ / (2.0 * _Q)
 
 
@@ -77,7 +79,7 @@ def kki_rate_at_zero_temperature(u, x_ge2, chi_l, chi_t, rho, v_l, v_t):
 def resonant_inverse_mfp(omega, T, C, v):
     """STM resonant l⁻¹ = (π ω C/v) tanh(ħω/2kT) [1/m] (Hunklinger & Arnold 1976; physics.md §5.2)."""
     omega, T = _omega_T(omega, T)
-    return np.pi * omega * C / v * np.tanh(_HBAR * omega / (2.0 * _K * T))
+    return np.pi * omega * expand(C / v, omega.ndim) * np.tanh(_HBAR * omega / (2.0 * _K * T))
 
 
 def kki_resonant_inverse_mfp(omega, T, coupling, rho, v):
@@ -88,7 +90,7 @@ def kki_resonant_inverse_mfp(omega, T, coupling, rho, v):
     """
     omega, T = _omega_T(omega, T)
     tanh = np.tanh(_HBAR * omega / (2.0 * _K * T))
-    return np.pi * omega / (rho * v**3) * tanh * coupling(_HBAR * omega)
+    return np.pi * omega / expand(rho * v**3, omega.ndim) * tanh * coupling(_HBAR * omega)
 
 
 def _relaxation_integrals(omega, T, K_tau):
@@ -101,7 +103,7 @@ def _relaxation_integrals(omega, T, K_tau):
     """
     kT = _K * T[..., None, None]
     E = _X_E[:, None] * kT
-    tau_min = np.tanh(E / (2.0 * kT)) / (K_tau * E**3)
+    tau_min = np.tanh(E / (2.0 * kT)) / (expand(K_tau, E.ndim) * E**3)
     wt = omega[..., None, None] * tau_min / _Q                    # ωτ
     weight = (_W_E[:, None] / np.cosh(_X_E[:, None] / 2.0) ** 2) * _W_Q
     absorb = np.sum(weight * wt / (1.0 + wt**2), axis=(-2, -1))
@@ -112,13 +114,13 @@ def _relaxation_integrals(omega, T, K_tau):
 def relaxation_internal_friction(omega, T, C, K_tau):
     """STM relaxation Q⁻¹ (physics.md §5.4); plateau π C/2 for ωτ_min ≪ 1, (π⁴/12) C K_τ (kT)³/ω for ωτ_min ≫ 1."""
     omega, T = _omega_T(omega, T)
-    return C * _relaxation_integrals(omega, T, K_tau)[0]
+    return expand(C, omega.ndim) * _relaxation_integrals(omega, T, K_tau)[0]
 
 
 def relaxation_inverse_mfp(omega, T, C, v, K_tau):
     """STM relaxation l⁻¹ = Q⁻¹ ω/v [1/m] (physics.md §5.4)."""
     omega, T = _omega_T(omega, T)
-    return relaxation_internal_friction(omega, T, C, K_tau) * omega / v
+    return relaxation_internal_friction(omega, T, C, K_tau) * omega / expand(v, omega.ndim)
 
 
 def relaxation_velocity_shift(omega, T, C, K_tau):
@@ -127,7 +129,7 @@ def relaxation_velocity_shift(omega, T, C, K_tau):
     Defined up to a T-independent constant (the u-integral is cut at (Δ0/E)² = 1e-30).
     """
     omega, T = _omega_T(omega, T)
-    return -0.5 * C * _relaxation_integrals(omega, T, K_tau)[1]
+    return -0.5 * expand(C, omega.ndim) * _relaxation_integrals(omega, T, K_tau)[1]
 
 
 def resonant_velocity_shift(omega, T, C, E_ref=constants.k_B):
@@ -140,7 +142,7 @@ def resonant_velocity_shift(omega, T, C, E_ref=constants.k_B):
     """
     omega, T = _omega_T(omega, T)
     y = _HBAR * omega / (_K * T)
-    return C * (np.real(digamma(0.5 + y / (2j * np.pi))) + np.log(_K * T / E_ref))
+    return expand(C, omega.ndim) * (np.real(digamma(0.5 + y / (2j * np.pi))) + np.log(_K * T / E_ref))
 
 
 def kki_resonant_velocity_shift(omega, T, coupling, rho, v, e_max):
@@ -184,35 +186,47 @@ def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l
     Valid while the thermal TLS lie on the tabulated grid (40 kT ≲ 0.8 w).
     """
     omega, T = _omega_T(omega, T)
-    types = distinct_tls(quadrature_for(U_TILDE_GRID, barrier_max), scales, distribution)
-    u = U_TILDE_GRID * scales.w
-    w_pts, t_pts = omega.ravel(), T.ravel()
-    s_abs = np.zeros((w_pts.size, u.size))
-    s_vel = np.zeros((w_pts.size, u.size))
-    coth = 1.0 / np.tanh(u[None, :] / (2.0 * _K * t_pts[:, None]))            # (P, K)
+    types = [tls.relaxing() for tls in distinct_tls(quadrature_for(U_TILDE_GRID, barrier_max), scales, distribution)]
+    chi_values = (*chi["l"], *chi["t"])
+    batch = np.broadcast_shapes(types[0].density.shape[:-2],                   # () or (B,): a batch of B sets
+                                batch_shape(scales.w, *chi_values, rho, v_l, v_t))
+    u = expand(scales.w, 1) * U_TILDE_GRID                                     # (K,), a batch (B, K)
+    w_pts, t_pts = omega.ravel(), T.ravel()                                     # the n points
+    coth = 1.0 / np.tanh(u[..., None, :] / (2.0 * _K * t_pts[:, None]))        # (n, K)
+    s_abs = np.zeros((*batch, w_pts.size, U_TILDE_GRID.size))
+    s_vel = np.zeros_like(s_abs) if velocity else None
+    # points a slice, so that the (sets, points, K, M) temporaries stay in the processor's cache
+    step = max(1, CACHE_ELEMENTS // (int(np.prod(batch)) * int(np.prod(types[0].density.shape[-2:]))))
     for j, tls in enumerate(types):
-        couple = tls.density * chi[branch][j] ** 2 * tls.dx2 / 4.0             # (K, M)
-        rate0 = kki_rate_at_zero_temperature(u[:, None], tls.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t)
-        rate = rate0[None] * coth[:, :, None]                                  # τ⁻¹, (P, K, M)
-        # ωτ/(1 + ω²τ²) = ω τ⁻¹/(τ⁻² + ω²) and 1/(1 + ω²τ²) = τ⁻²/(τ⁻² + ω²): finite for τ⁻¹ = 0 (J = 0)
-        scaled = couple / (rate**2 + w_pts[:, None, None] ** 2)
-        s_abs += np.sum(scaled * w_pts[:, None, None] * rate, axis=-1)
-        if velocity:
-            s_vel += np.sum(scaled * rate**2, axis=-1)
-    weight = (_W_E / np.cosh(_X_E / 2.0) ** 2)[:, None]
-    energies = _X_E[:, None] * _K * t_pts[None, :]                              # (n_x, P): each point's own kT
-    v = v_l if branch == "l" else v_t
-    q_inv = np.sum(weight * energy_interpolator(U_TILDE_GRID, s_abs.T, scales.w)(energies), axis=0)
-    q_inv = (q_inv / (rho * v**2)).reshape(omega.shape)
+        couple = tls.density * expand(chi[branch][j] ** 2, 2) * tls.dx2 / 4.0   # (K, M)
+        rate0 = kki_rate_at_zero_temperature(u[..., None], tls.x_ge2, *(expand(c, 2) for c in (
+            chi["l"][j], chi["t"][j], rho, v_l, v_t)))
+        for start in range(0, w_pts.size, step):
+            at = slice(start, start + step)
+            # q = τ⁻¹/ω: ωτ/(1 + ω²τ²) = q/(1 + q²) and 1/(1 + ω²τ²) = q²/(1 + q²), finite for τ⁻¹ = 0 (J = 0)
+            q = rate0[..., None, :, :] * (coth[..., at, :] / w_pts[at, None])[..., None]   # (n, K, M)
+            q2 = q * q
+            one_plus = q2 + 1.0
+            if velocity:
+                s_vel[..., at, :] += np.einsum("...km,...pkm->...pk", couple, np.divide(q2, one_plus, out=q2))
+            s_abs[..., at, :] += np.einsum("...km,...pkm->...pk", couple, np.divide(q, one_plus, out=q))
+    weight = _W_E / np.cosh(_X_E / 2.0) ** 2
+    energies = _X_E * _K * t_pts[:, None]                                       # (n, n_x): each point's own kT
+    stiffness = expand(rho * (v_l if branch == "l" else v_t) ** 2, 1)
+
+    def integrate(sums):                    # ∫ dx sech²(x/2) Σ_TLS(E = x kT) ..., one curve a point (and set)
+        return np.sum(weight * EnergyCurves(U_TILDE_GRID, sums, scales.w, points=1)(energies), axis=-1)
+
+    q_inv = (integrate(s_abs) / stiffness).reshape(batch + omega.shape)
     if not velocity:
         return q_inv, None
-    dv = np.sum(weight * energy_interpolator(U_TILDE_GRID, s_vel.T, scales.w)(energies), axis=0)
-    return q_inv, (-dv / (2.0 * rho * v**2)).reshape(omega.shape)
+    return q_inv, (-integrate(s_vel) / (2.0 * stiffness)).reshape(batch + omega.shape)
 
 
 def spm_vibration_inverse_mfp(omega, C, v, W):
     """SPM resonant scattering by soft quasi-harmonic vibrations, (π C ω/v)(√2/12)(ħω/W)³ [1/m] (physics.md §5.5)."""
     omega = finite_array("omega", omega)
+    C, v, W = (expand(q, omega.ndim) for q in (C, v, W))
     return np.pi * C * omega / v * (np.sqrt(2.0) / 12.0) * (_HBAR * omega / W) ** 3
 
 
@@ -226,12 +240,14 @@ def spm_activated_internal_friction(omega, T, C, W, tau0=1e-13):
 
 def rayleigh_inverse_mfp(omega, A_R):
     """Rayleigh-type l⁻¹ = A_R ω⁴ [1/m], A_R in s⁴/m (physics.md §5.6)."""
-    return A_R * finite_array("omega", omega) ** 4
+    omega = finite_array("omega", omega)
+    return expand(A_R, omega.ndim) * omega**4
 
 
 def internal_friction(inverse_mfp, omega, v):
     """Q⁻¹ = l⁻¹ v/ω (dimensionless) from l⁻¹ [1/m], ω [rad/s] and v [m/s] (physics.md §5)."""
-    return np.asarray(inverse_mfp, float) * v / np.asarray(omega, float)
+    omega = np.asarray(omega, float)
+    return np.asarray(inverse_mfp, float) * expand(v, omega.ndim) / omega
 
 
 __all__ = [

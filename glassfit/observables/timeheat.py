@@ -22,12 +22,13 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from glassfit import constants
+from glassfit.batching import CACHE_ELEMENTS, expand
 from glassfit.density import (
     A_B_TAIL,
     U_TILDE_GRID,
     U_TILDE_MAX,
+    EnergyCurves,
     distinct_tls,
-    energy_interpolator,
     quadrature_for,
     threshold_barrier,
     type1_from_barrier_frame,
@@ -90,8 +91,8 @@ def black_heat_capacity(T, t, P0, K_tau, window="step"):
     K_tau [J⁻³ s⁻¹] (:func:`glassfit.observables.scattering.relaxation_constant`)."""
     T, t = _grid(T, t)
     kT = _K * T[..., None]
-    tau_min = np.tanh(X_NODES / 2.0) / (K_tau * (kT * X_NODES) ** 3)
-    n = P0 * relaxed_fraction(t[..., None] / tau_min, window)
+    tau_min = np.tanh(X_NODES / 2.0) / (expand(K_tau, T.ndim + 1) * (kT * X_NODES) ** 3)
+    n = expand(P0, T.ndim + 1) * relaxed_fraction(t[..., None] / tau_min, window)
     return _K**2 * T * np.sum(n * X_WEIGHTS, axis=-1)
 
 
@@ -103,17 +104,24 @@ def black_asymptote(T, t, P0, K_tau, window="step"):
     return np.pi**2 / 12.0 * P0 * _K**2 * T * (np.log(4.0 * t / tau_star) + extra)
 
 
-def _relaxing_tls(u_tilde, scales, distribution, chi, rho, v_l, v_t, barrier_max):
+def _relaxing_tls(u_tilde, scales, distribution, chi, rho, v_l, v_t, barrier_max, every: bool = True):
     """Per KKI type, at each ũ = u/w: the density of each distinct TLS [J⁻¹ m⁻³] and its rate at T = 0 [1/s],
-    shapes (K, M) (:func:`glassfit.density.distinct_tls`)."""
-    u = np.asarray(u_tilde, float)[:, None] * scales.w
+    shapes (K, M) (:func:`glassfit.density.distinct_tls`); unless ``every``, only the TLS that relax
+    (:meth:`~glassfit.density.DistinctTLS.relaxing`)."""
+    u = np.asarray(u_tilde, float)[:, None] * expand(scales.w, 2)
     types = distinct_tls(quadrature_for(u_tilde, barrier_max, n_panels=_PANELS), scales, distribution)
-    return [(tls.density, kki_rate_at_zero_temperature(u, tls.x_ge2, chi["l"][j], chi["t"][j], rho, v_l, v_t))
-            for j, tls in enumerate(types)]
+    types = types if every else [tls.relaxing() for tls in types]
+    return [(tls.density, kki_rate_at_zero_temperature(u, tls.x_ge2, *(expand(c, 2) for c in (
+        chi["l"][j], chi["t"][j], rho, v_l, v_t)))) for j, tls in enumerate(types)]
 
 
 def _window(t_over_tau, window):
-    return (t_over_tau >= 1.0) if window == "step" else -np.expm1(-t_over_tau)
+    """The relaxed share of TLS with t/τ = ``t_over_tau`` (overwritten by the exponential window)."""
+    if window == "step":
+        return (t_over_tau >= 1.0).astype(float)
+    np.negative(t_over_tau, out=t_over_tau)
+    np.expm1(t_over_tau, out=t_over_tau)
+    return np.negative(t_over_tau, out=t_over_tau)
 
 
 def _check_window(window):
@@ -129,20 +137,26 @@ def kki_heat_capacity(T, t, scales, distribution, chi, rho, v_l, v_t, window="ex
     """
     _check_window(window)
     T, t = _grid(T, t)
-    per_type = _relaxing_tls(U_TILDE_GRID, scales, distribution, chi, rho, v_l, v_t, barrier_max)
-    u = U_TILDE_GRID * scales.w
+    per_type = _relaxing_tls(U_TILDE_GRID, scales, distribution, chi, rho, v_l, v_t, barrier_max, every=False)
+    batch = np.broadcast_shapes(*(a.shape[:-2] for pair in per_type for a in pair))        # () or (B,)
+    u = expand(scales.w, 1) * U_TILDE_GRID                                              # (K,), a batch (B, K)
     T_pts, t_pts = T.ravel(), t.ravel()
-    sums = np.zeros((T_pts.size, u.size))
+    sums = np.zeros((*batch, T_pts.size, U_TILDE_GRID.size))
+    # the points of one T a slice at a time, so that the (sets, points, K, M) temporaries stay in the cache
+    step = max(1, CACHE_ELEMENTS // (int(np.prod(batch)) * int(np.prod(per_type[0][0].shape[-2:]))))
     for T_i in np.unique(T_pts):
-        at = np.nonzero(T_pts == T_i)[0]
         coth = 1.0 / np.tanh(u / (2.0 * _K * T_i))
-        for dens, rate0 in per_type:
-            with np.errstate(over="ignore"):                                            # t/τ → ∞: weight 1
-                t_over_tau = t_pts[at, None, None] * (rate0 * coth[:, None])[None]       # (n_t, K, M)
-            sums[at] += np.sum(dens * _window(t_over_tau, window), axis=-1)
-    n_relaxed = energy_interpolator(U_TILDE_GRID, sums.T, scales.w)                  # one curve per point
-    out = _K**2 * T_pts * np.sum(X_WEIGHTS[:, None] * n_relaxed(X_NODES[:, None] * _K * T_pts), axis=0)
-    return out.reshape(T.shape)
+        rates = [rate0 * coth[..., None] for _, rate0 in per_type]
+        same_T = np.nonzero(T_pts == T_i)[0]
+        for start in range(0, same_T.size, step):
+            at = same_T[start:start + step]
+            for (dens, _), rate in zip(per_type, rates, strict=True):
+                with np.errstate(over="ignore"):                                        # t/τ → ∞: weight 1
+                    t_over_tau = t_pts[at, None, None] * rate[..., None, :, :]          # (n_t, K, M)
+                sums[..., at, :] += np.einsum("...km,...pkm->...pk", dens, _window(t_over_tau, window))
+    n_relaxed = EnergyCurves(U_TILDE_GRID, sums, scales.w, points=1)                   # one curve per point
+    out = _K**2 * T_pts * np.sum(X_WEIGHTS * n_relaxed(X_NODES * _K * T_pts[:, None]), axis=-1)
+    return out.reshape(batch + T.shape)
 
 
 def relaxed_fraction_kki(u, t, T, scales, distribution, chi, rho, v_l, v_t, window="step", barrier_max=None):
