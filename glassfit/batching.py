@@ -14,6 +14,9 @@ import numpy as np
 #: Elements (1 MB of float64) of the largest temporary array a batched kernel forms at once: kernels whose
 #: (sets × points × nodes) arrays would be larger take the points a slice at a time, inside a core's cache.
 CACHE_ELEMENTS = 2**17
+#: Parameter sets handed to the models in one call by the objective's batch methods and the optimiser (larger
+#: batches are split): the cost per set of the KKI models stops falling near 32 (benchmarks/batch.py).
+BATCH_SIZE = 32
 
 
 def expand(value, ndim: int):
@@ -21,6 +24,11 @@ def expand(value, ndim: int):
     that it broadcasts against an array of ``ndim`` axes and puts the batch axis first; a number unchanged."""
     value = np.asarray(value, dtype=float)
     return value if value.ndim == 0 else value.reshape(value.shape + (1,) * ndim)
+
+
+def batch_slices(size: int, largest: int = BATCH_SIZE) -> list[slice]:
+    """Slices of ``size`` parameter sets into batches of at most ``largest``."""
+    return [slice(start, min(start + largest, size)) for start in range(0, size, largest)]
 
 
 def batch_shape(*values) -> tuple[int, ...]:
@@ -31,4 +39,4 @@ def batch_shape(*values) -> tuple[int, ...]:
     return shapes.pop() if shapes else ()
 
 
-__all__ = ["CACHE_ELEMENTS", "batch_shape", "expand"]
+__all__ = ["BATCH_SIZE", "CACHE_ELEMENTS", "batch_shape", "batch_slices", "expand"]

@@ -123,7 +123,8 @@ class KKIDistribution:
         xi2 = xi * xi
         if eta.ndim == ndim:                             # nodes shared by the batch: one matrix product
             terms = np.stack([np.ones(eta.size), (np.abs(eta - 1.0) ** self.p).ravel(), xi2.ravel()])
-            f = np.exp(coefficients @ terms).reshape(coefficients.shape[:-1] + eta.shape)
+            # einsum, not BLAS: a threaded matrix product would oversubscribe the cores of a process pool
+            f = np.exp(np.einsum("...c,cn->...n", coefficients, terms)).reshape(coefficients.shape[:-1] + eta.shape)
         else:
             c = [expand(coefficients[..., i], ndim) for i in range(3)]
             f = np.exp(c[0] + c[1] * np.abs(eta - 1.0) ** self.p + c[2] * xi2)

@@ -28,6 +28,7 @@ import math
 import lmfit
 import numpy as np
 
+from glassfit.batching import batch_slices
 from glassfit.contract import ModelCard, card_of
 from glassfit.dataset import Dataset
 from glassfit.priors import LogUniform, as_prior, default_priors
@@ -138,33 +139,45 @@ class _ObjectiveBase:
         """Normalised residuals (y − m)/s (datasets concatenated in order)."""
         return self._residuals(self.named(theta))
 
+    def residuals_batch(self, thetas) -> np.ndarray:
+        """:meth:`residuals` of every row of ``thetas`` (P, ndim), shape (P, n): the models evaluated for up to
+        :data:`glassfit.batching.BATCH_SIZE` rows in one call."""
+        thetas = self._check_batch(thetas)
+        return np.concatenate([self._residuals(dict(zip(self.names, thetas[part].T, strict=True)))
+                               for part in batch_slices(len(thetas))]).reshape(len(thetas), -1)
+
+    def _check_batch(self, thetas) -> np.ndarray:
+        thetas = np.asarray(thetas, dtype=float)
+        if thetas.ndim != 2 or thetas.shape[1] != self.ndim:
+            raise ValueError(f"θ must have shape (P, {self.ndim}) for parameters {self.names}, got {thetas.shape}")
+        return thetas
+
     def logpost_batch(self, thetas) -> np.ndarray:
         """Log-posterior of every row of ``thetas`` (P, ndim): shape (P,), each as :meth:`logpost` gives it.
 
         The likelihood of the rows inside the prior support is one batched evaluation of each model (its
         ``evaluate_batch``, :meth:`glassfit.models.base.GlassModel.evaluate_batch`; row by row for models without
-        one); should that raise, the rows are evaluated one by one, so that only the failing ones get −inf.
+        one) per :data:`glassfit.batching.BATCH_SIZE` rows; should that raise, those rows are evaluated one by one,
+        so that only the failing ones get −inf.
         """
-        thetas = np.asarray(thetas, dtype=float)
-        if thetas.ndim != 2 or thetas.shape[1] != self.ndim:
-            raise ValueError(f"θ must have shape (P, {self.ndim}) for parameters {self.names}, got {thetas.shape}")
+        thetas = self._check_batch(thetas)
         lp = np.array([sum(p.logp(v) for p, v in zip(self._prior_list, row, strict=True))
                        for row in thetas.tolist()], dtype=float).reshape(len(thetas))
         out = np.full(lp.shape, -math.inf)
         inside = np.flatnonzero(lp > -math.inf)
-        if not inside.size:
-            return out
-        try:
-            with np.errstate(all="ignore"):
-                total = lp[inside] + self._logl(dict(zip(self.names, thetas[inside].T, strict=True)))
-        except (ArithmeticError, ValueError):
-            out[inside] = [self.logpost(row) for row in thetas[inside]]
-            return out
-        for i in np.flatnonzero(~np.isfinite(total)):
-            self.n_nonfinite += 1
-            log.warning("log-posterior not finite at %s; returning -inf", self.named(thetas[inside[i]]))
-            total[i] = -math.inf
-        out[inside] = total
+        for part in batch_slices(inside.size):
+            rows = inside[part]
+            try:
+                with np.errstate(all="ignore"):
+                    total = lp[rows] + self._logl(dict(zip(self.names, thetas[rows].T, strict=True)))
+            except (ArithmeticError, ValueError):
+                out[rows] = [self.logpost(row) for row in thetas[rows]]
+                continue
+            for i in np.flatnonzero(~np.isfinite(total)):
+                self.n_nonfinite += 1
+                log.warning("log-posterior not finite at %s; returning -inf", self.named(thetas[rows[i]]))
+                total[i] = -math.inf
+            out[rows] = total
         return out
 
     def logpost(self, theta) -> float:
@@ -384,10 +397,10 @@ class JointObjective(_ObjectiveBase):
         return sum(o._logl(named) for o in self.objectives)
 
     def _pointwise(self, named: dict) -> np.ndarray:
-        return np.concatenate([o._pointwise(named) for o in self.objectives])
+        return np.concatenate([o._pointwise(named) for o in self.objectives], axis=-1)
 
     def _residuals(self, named: dict) -> np.ndarray:
-        return np.concatenate([o._residuals(named) for o in self.objectives])
+        return np.concatenate([o._residuals(named) for o in self.objectives], axis=-1)
 
 
 __all__ = ["NOISE_MODELS", "Expressions", "JointObjective", "Objective"]

@@ -16,6 +16,9 @@ separately from the prior part.
   ``starts`` best; the distinct optima are kept.
 * ``"differential_evolution"``: scipy's differential evolution over the priors' central 99.8 % (the
   support where it is finite), polished by least squares.
+
+The screening points and each generation of differential evolution (``vectorized=True``, so its population is
+updated a generation at a time) are evaluated as one batch of parameter sets (:meth:`_Counted.phi_batch`).
 * ``"none"``: one local fit from the start values (no global search; for a start known to be good).
 
 ``benchmarks/global_search.py`` measures both on measured data (success rate over seeds, seconds).
@@ -102,6 +105,23 @@ class _Counted:
         except (ArithmeticError, ValueError):
             return math.inf
         return value if math.isfinite(value) else math.inf
+
+    def phi_batch(self, xs) -> np.ndarray:
+        """Φ of every row of ``xs`` (P, d): the population of a screening or of differential evolution, the models
+        evaluated for a batch of parameter sets at once (:meth:`~glassfit.objective.Objective.residuals_batch`);
+        point by point where the batch fails, so that only the failing points get Φ = ∞."""
+        xs = np.atleast_2d(np.asarray(xs, dtype=float))
+        thetas = np.repeat(self.theta[None], len(xs), axis=0)
+        thetas[:, self.free] = xs
+        try:
+            with np.errstate(all="ignore"):
+                data = self.objective.residuals_batch(thetas)
+                values = np.sum(data * data, axis=1) + np.array(
+                    [sum(p.residual(float(x[j])) ** 2 for j, p in self.shaped) for x in xs])
+        except (ArithmeticError, ValueError):
+            return np.array([self.phi(x) for x in xs])
+        self.n += len(xs)
+        return np.where(np.isfinite(values), values, math.inf)
 
 
 def _noise_parts(objective):
@@ -256,15 +276,16 @@ def map_fit(objective, *, method: str = "multistart", starts: int | None = None,
             raise ValueError(f"screen and starts must be ≥ 1, got {n_screen}, {n_starts}")
         points = [to_theta(u) for u in qmc.LatinHypercube(d, seed=seed).random(n_screen)]
         candidates = [theta0[free], *points]
-        phis = np.array([counter.phi(x) for x in candidates])
+        phis = counter.phi_batch(candidates)
         order = [k for k in np.argsort(phis, kind="stable") if np.isfinite(phis[k])][:n_starts]
         local_starts = [candidates[k] for k in order]
     elif method == "none":
         local_starts = [theta0[free]]
     else:
         popsize = 10 if screen is None else int(screen)
-        result = optimize.differential_evolution(counter.phi, box, seed=seed, popsize=popsize, polish=False,
-                                                 init="latinhypercube", tol=1e-6, maxiter=200)
+        result = optimize.differential_evolution(lambda xs: counter.phi_batch(xs.T), box, seed=seed, popsize=popsize,
+                                                 polish=False, init="latinhypercube", tol=1e-6, maxiter=200,
+                                                 vectorized=True, updating="deferred")
         local_starts = [result.x]
     if not local_starts:
         raise ValueError(f"no point of the prior support gives a finite posterior for {objective.names}; "

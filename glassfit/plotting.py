@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glassfit.batching import batch_slices
 from glassfit.loading import VARIABLES
 from glassfit.results import Posterior, derived_unit
 
@@ -72,11 +73,12 @@ def predictive_band(posterior: Posterior, objective, x: dict | None = None, data
         raise ValueError(f"x lacks the independent variables {missing} of the model")
     x = {k: np.asarray(x[k], float) for k in part.model.independent_vars}
     rng = np.random.default_rng(seed)
-    curves = []
-    for theta in _draws(posterior, draws, rng, discard):
-        named = objective.named(theta)
-        curve = part.model_values(named, x)
-        curves.append(curve + rng.normal(size=curve.shape) * part.sigma(named) if noise else curve)
+    thetas = _draws(posterior, draws, rng, discard)
+    named = dict(zip(objective.names, thetas.T, strict=True))         # every draw at once (a batch)
+    curves = np.concatenate([part.model_values({n: v[chunk] for n, v in named.items()}, x)
+                             for chunk in batch_slices(len(thetas))])
+    if noise:
+        curves = curves + rng.normal(size=curves.shape) * part.sigma(named)
     lo95, lo68, median, hi68, hi95 = np.percentile(curves, _LEVELS, axis=0)
     return {"median": median, "lo68": lo68, "hi68": hi68, "lo95": lo95, "hi95": hi95}
 

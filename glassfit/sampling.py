@@ -23,7 +23,9 @@ import logging
 import multiprocessing
 import shutil
 import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
@@ -104,6 +106,28 @@ class BatchLogProb:
             return self.objective.logpost_batch(thetas)
         slices = [part for part in np.array_split(thetas, self.processes) if len(part)]
         return np.concatenate(self.pool.map(_pooled_log_prob_batch, slices))
+
+
+@contextmanager
+def _interrupt_between_steps():
+    """Within: a Ctrl-C (SIGINT) is taken after the step in flight, so that it never lands inside emcee's
+    likelihood wrapper (which would print a traceback); the yielded dict's "hit" says one came.  A second Ctrl-C
+    interrupts at once.  Only in the main thread, where signal handlers live."""
+    state = {"hit": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def defer(signum, frame):
+        state["hit"] = True
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, defer)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ---------------------------------------------------------------- chain file
@@ -348,14 +372,17 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         if done >= check_every:        # the τ of the previous check, so that a resumed run stops where a long one would
             previous = autocorr_time(backend.get_chain()[: done - done % check_every])
         steps = sampler.sample(state, iterations=max_steps - done, progress=progress) if max_steps > done else ()
-        for n, _ in enumerate(steps, start=done + 1):
-            if n % check_every == 0:
-                backend.flush()
-                tau = autocorr_time(backend.get_chain())
-                converged = is_converged(n, tau, previous)
-                previous = tau
-                if converge and converged:
-                    break
+        with _interrupt_between_steps() as interrupt:
+            for n, _ in enumerate(steps, start=done + 1):
+                if interrupt["hit"]:
+                    raise KeyboardInterrupt
+                if n % check_every == 0:
+                    backend.flush()
+                    tau = autocorr_time(backend.get_chain())
+                    converged = is_converged(n, tau, previous)
+                    previous = tau
+                    if converge and converged:
+                        break
     except DiskFullError:
         disk_full = True
         raise
@@ -365,7 +392,7 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     finally:
         if pool is not None:
             if interrupted:
-                pool.terminate()           # the step in flight is dropped; every finished one is kept
+                pool.terminate()           # a step in flight (a second Ctrl-C) is dropped; every finished one is kept
             else:
                 pool.close()
             pool.join()

@@ -160,9 +160,9 @@ class GlassModel(lmfit.Model):
         ``values`` maps every table row's name to an array (P,) in the row's unit, or to a number shared by the
         batch.  One call of the kernel for all P (f(η, ξ) at the nodes, the splines and the T, ω, t integrals of every
         set at once; :mod:`glassfit.batching`) where the model is ``vectorised``, else one evaluation after another;
-        either way row i equals the single evaluation at set i to rounding.  The values are checked against the
-        table's bounds and the points for being finite and > 0, except with trusted inputs (an objective, whose data
-        and prior support were checked once).
+        either way row i equals the single evaluation at set i to rounding.  The values are checked for being
+        finite and the points for being finite and > 0, except with trusted inputs (an objective,
+        whose data were checked once).
         """
         names = [row.name for row in self.parameter_table]
         missing = sorted(set(names) - set(values))
@@ -183,14 +183,12 @@ class GlassModel(lmfit.Model):
 
     def check_batch(self, x: dict, values: dict) -> None:
         """ValueError unless the points ``x`` are finite and > 0 and every value of ``values`` (row name → array)
-        is finite and inside its row's bounds."""
+        is finite (the bounds are the fit's business, as for a single evaluation)."""
         for name, points in x.items():
             positive_array(name, points)
-        for row in self.parameter_table:
-            value = values[row.name]
-            lo, hi = row.bounds
-            if not np.all(np.isfinite(value)) or np.any(value < lo) or np.any(value > hi):
-                raise ValueError(f"{self.name_id}: {row.name} must lie in [{lo:g}, {hi:g}] {row.unit}")
+        for name, value in values.items():
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"{self.name_id}: the values of {name} must be finite")
 
     def kernel(self, **arguments):
         """The observable in SI units from the independent variables and the SI values of the rows (keywords
