@@ -40,7 +40,7 @@ def draws(model, size, rng):
     return out
 
 
-def best_of(call, repeat=5) -> float:
+def best_of(call, repeat=11) -> float:
     """Fastest time of one ``call`` [s]."""
     number = max(1, int(0.3 / max(timeit.timeit(call, number=1), 1e-6)))
     return min(timeit.repeat(call, number=number, repeat=repeat)) / number

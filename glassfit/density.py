@@ -95,7 +95,7 @@ class TypeNodes:
         eta = expand(scales.eta_L, 2) * self.alpha[:, cols]
         xi = expand(scales.xi_L, 2) * self.beta[:, cols]
         on_nodes = getattr(distribution, "on_nodes", None)
-        return weight * (distribution(eta, xi) if on_nodes is None else on_nodes(eta, xi, 2))
+        return weight * distribution(eta, xi) if on_nodes is None else on_nodes(eta, xi, 2, weight)
 
 
 def threshold_barrier(tables, u_tilde):

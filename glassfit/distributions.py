@@ -108,26 +108,32 @@ class KKIDistribution:
     def __call__(self, eta, xi):
         return self.N * self.h(eta) * self.g(xi)
 
-    def on_nodes(self, eta, xi, ndim: int):
-        """f(η, ξ) [m⁻³] at quadrature nodes of ``ndim`` axes, for one distribution or a batch of P.
+    def on_nodes(self, eta, xi, ndim: int, weight=None):
+        """``weight`` (≥ 0, the nodes' shape; default 1) × f(η, ξ) [m⁻³] at quadrature nodes of ``ndim`` axes, for
+        one distribution or a batch of P.
 
         η, ξ have the nodes' shape S, or (P, *S) (a batch of material scales); the result has shape S, or (P, *S)
-        for a batch of distributions or scales.  One exponential per node and set, of ln f = ln norm − |η − 1|^p/η_c^p
-        − ξ²/ξ_c² (times 1 + 2ξ²/ξ_c² for "curve2"), formed for every set at once as a product of the sets'
-        coefficients and the nodes' terms where the nodes are shared: the same f as ``__call__`` to ≈ 1e-14.
+        for a batch of distributions or scales.  One exponential per node and set, of ln(weight f) = ln weight +
+        ln norm − |η − 1|^p/η_c^p − ξ²/ξ_c² (times 1 + 2ξ²/ξ_c² for "curve2"), formed for every set at once as a
+        product of the sets' coefficients and the nodes' terms where the nodes are shared: the same f as
+        ``__call__`` to ≈ 1e-14.
         """
         eta, xi = np.asarray(eta, float), np.asarray(xi, float)
+        weight = np.ones(eta.shape[-ndim:]) if weight is None else np.asarray(weight, float)
         norm = self.N / (2.0 * gamma(1.0 + 1.0 / self.p) * self.eta_c * np.sqrt(np.pi) * self.xi_c)
         coefficients = np.stack(np.broadcast_arrays(np.log(norm), -(self.eta_c ** -float(self.p)),
-                                                    -(self.xi_c**-2.0)), axis=-1)            # (3,) or (P, 3)
+                                                    -(self.xi_c**-2.0), 1.0), axis=-1)        # (4,) or (P, 4)
         xi2 = xi * xi
         if eta.ndim == ndim:                             # nodes shared by the batch: one matrix product
-            terms = np.stack([np.ones(eta.size), (np.abs(eta - 1.0) ** self.p).ravel(), xi2.ravel()])
+            with np.errstate(divide="ignore"):           # weight 0 (an empty panel): ln 0 = −∞, f = 0
+                terms = np.stack([np.ones(eta.size), (np.abs(eta - 1.0) ** self.p).ravel(), xi2.ravel(),
+                                  np.log(weight).ravel()])
             # einsum, not BLAS: a threaded matrix product would oversubscribe the cores of a process pool
-            f = np.exp(np.einsum("...c,cn->...n", coefficients, terms)).reshape(coefficients.shape[:-1] + eta.shape)
+            f = np.einsum("...c,cn->...n", coefficients, terms)
+            f = np.exp(f, out=f).reshape(coefficients.shape[:-1] + eta.shape)
         else:
             c = [expand(coefficients[..., i], ndim) for i in range(3)]
-            f = np.exp(c[0] + c[1] * np.abs(eta - 1.0) ** self.p + c[2] * xi2)
+            f = weight * np.exp(c[0] + c[1] * np.abs(eta - 1.0) ** self.p + c[2] * xi2)
         if self.g_shape == "curve2":
             f *= 0.5 * (1.0 - 2.0 * xi2 * expand(coefficients[..., 2], ndim))
         return f

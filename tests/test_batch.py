@@ -16,6 +16,7 @@ from glassfit.dataset import Dataset
 from glassfit.density import U_TILDE_GRID, EnergyCurves
 from glassfit.models import REGISTRY, KKIConductivityModel, KKIHeatCapacityModel, KKITimeHeatModel
 from glassfit.objective import JointObjective, Objective
+from glassfit.validation import trusted_inputs
 
 T = np.geomspace(0.03, 1.5, 9)
 OPTIONS = [(name, {}) for name in sorted(REGISTRY)] + [
@@ -206,3 +207,23 @@ def test_global_search_evaluates_its_population_as_a_batch(method, monkeypatch):
     assert max(sizes) >= 20
     np.testing.assert_allclose(found.theta, optimize.map_fit(obj, method="none").theta, rtol=1e-5)
 
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("g_shape", ["curve1", "curve2"])
+def test_on_nodes_is_the_distribution_times_the_weight(p, g_shape, rng):
+    from glassfit.distributions import KKIDistribution
+
+    eta, xi = rng.uniform(-4.0, 2.0, (5, 7)), rng.uniform(-3.0, 3.0, (5, 7))
+    weight = rng.uniform(0.0, 2.0, (5, 7))
+    weight[0, :3] = 0.0                                                  # an empty panel
+    sets = [(0.7, 1.1, 3e26), (0.9, 1.4, 1e27)]
+    with trusted_inputs():                                               # batches of parameters are trusted only
+        batch = KKIDistribution(*(np.array(c) for c in zip(*sets, strict=True)), p=p, g_shape=g_shape)
+    for i, (eta_c, xi_c, n) in enumerate(sets):
+        single = KKIDistribution(eta_c, xi_c, n, p=p, g_shape=g_shape)
+        expected = weight * single(eta, xi)
+        np.testing.assert_allclose(single.on_nodes(eta, xi, 2, weight), expected, rtol=1e-13)
+        np.testing.assert_allclose(batch.on_nodes(eta, xi, 2, weight)[i], expected, rtol=1e-13)
+        scaled = batch.on_nodes(np.stack([eta, 1.1 * eta]), np.stack([xi, xi]), 2, weight)[i]   # per-set nodes
+        np.testing.assert_allclose(scaled, weight * single([eta, 1.1 * eta][i], xi), rtol=1e-13)

@@ -59,7 +59,7 @@ def tls_heat_capacity_from_density(T, density):
     T = _temperatures(T)
     kT = constants.k_B * T
     n = np.asarray(density(kT[..., None] * X_NODES), dtype=float)
-    return constants.k_B**2 * T * np.sum(n * X_WEIGHTS, axis=-1)
+    return constants.k_B**2 * T * np.einsum("...x,x->...", n, X_WEIGHTS)
 
 
 def kki_tls_density_spline(scales, distribution, barrier_max=None):

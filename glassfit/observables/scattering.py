@@ -215,7 +215,7 @@ def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l
     stiffness = expand(rho * (v_l if branch == "l" else v_t) ** 2, 1)
 
     def integrate(sums):                    # ∫ dx sech²(x/2) Σ_TLS(E = x kT) ..., one curve a point (and set)
-        return np.sum(weight * EnergyCurves(U_TILDE_GRID, sums, scales.w, points=1)(energies), axis=-1)
+        return np.einsum("...x,x->...", EnergyCurves(U_TILDE_GRID, sums, scales.w, points=1)(energies), weight)
 
     q_inv = (integrate(s_abs) / stiffness).reshape(batch + omega.shape)
     if not velocity:

@@ -155,7 +155,7 @@ def kki_heat_capacity(T, t, scales, distribution, chi, rho, v_l, v_t, window="ex
                     t_over_tau = t_pts[at, None, None] * rate[..., None, :, :]          # (n_t, K, M)
                 sums[..., at, :] += np.einsum("...km,...pkm->...pk", dens, _window(t_over_tau, window))
     n_relaxed = EnergyCurves(U_TILDE_GRID, sums, scales.w, points=1)                   # one curve per point
-    out = _K**2 * T_pts * np.sum(X_WEIGHTS * n_relaxed(X_NODES * _K * T_pts[:, None]), axis=-1)
+    out = _K**2 * T_pts * np.einsum("...x,x->...", n_relaxed(X_NODES * _K * T_pts[:, None]), X_WEIGHTS)
     return out.reshape(batch + T.shape)
 
 
