@@ -95,7 +95,36 @@ class _Counted:
         self.n += 1
         data = self.objective.residuals(self.full(x))
         prior = [p.residual(float(x[j])) for j, p in self.shaped]
-        return np.concatenate([data, prior]) if prior else data
+        self.last = (np.array(x, float), np.concatenate([data, prior]) if prior else data)
+        return self.last[1]
+
+    def residuals_batch(self, xs) -> np.ndarray:
+        """The residual vectors of every row of ``xs`` (P, d), the models evaluated for the batch at once."""
+        xs = np.atleast_2d(np.asarray(xs, dtype=float))
+        thetas = np.repeat(self.theta[None], len(xs), axis=0)
+        thetas[:, self.free] = xs
+        data = self.objective.residuals_batch(thetas)
+        self.n += len(xs)
+        if not self.shaped:
+            return data
+        return np.concatenate([data, [[p.residual(float(x[j])) for j, p in self.shaped] for x in xs]], axis=1)
+
+    def jacobian(self, x, lo, hi) -> np.ndarray:
+        """∂ residuals/∂x by forward differences with scipy's 2-point steps (√ε · max(1, |x_j|), backwards where
+        the step would leave the bounds ``lo``, ``hi``), the d displaced points evaluated as one batch."""
+        x = np.asarray(x, dtype=float)
+        cached = getattr(self, "last", None)
+        r0 = cached[1] if cached is not None and np.array_equal(cached[0], x) else self.residuals(x)
+        h = np.sqrt(np.finfo(float).eps) * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
+        h = np.where((x + h > hi) | (x + h < lo), -h, h)
+        displaced = x + np.diag(h)
+        step = np.diag(displaced) - x                              # the step actually taken, after rounding
+        try:
+            with np.errstate(all="ignore"):
+                rows = self.residuals_batch(displaced)
+        except (ArithmeticError, ValueError):
+            rows = np.array([self.residuals(point) for point in displaced])
+        return ((rows - r0) / step[:, None]).T
 
     def phi(self, x):
         try:
@@ -111,16 +140,12 @@ class _Counted:
         evaluated for a batch of parameter sets at once (:meth:`~glassfit.objective.Objective.residuals_batch`);
         point by point where the batch fails, so that only the failing points get Φ = ∞."""
         xs = np.atleast_2d(np.asarray(xs, dtype=float))
-        thetas = np.repeat(self.theta[None], len(xs), axis=0)
-        thetas[:, self.free] = xs
         try:
             with np.errstate(all="ignore"):
-                data = self.objective.residuals_batch(thetas)
-                values = np.sum(data * data, axis=1) + np.array(
-                    [sum(p.residual(float(x[j])) ** 2 for j, p in self.shaped) for x in xs])
+                r = self.residuals_batch(xs)
+                values = np.sum(r * r, axis=1)
         except (ArithmeticError, ValueError):
             return np.array([self.phi(x) for x in xs])
-        self.n += len(xs)
         return np.where(np.isfinite(values), values, math.inf)
 
 
@@ -162,8 +187,8 @@ def _local(objective, theta0=None, max_nfev=None, counter=None, use_priors=True,
     fit = None
     for _ in range(2):          # the second pass refits with the noise parameters at their profile values
         fun.theta = theta.copy()
-        fit = optimize.least_squares(fun.residuals, np.clip(theta[free], lo, hi), bounds=(lo, hi), x_scale="jac",
-                                     max_nfev=max_nfev, ftol=ftol)
+        fit = optimize.least_squares(fun.residuals, np.clip(theta[free], lo, hi), jac=lambda x: fun.jacobian(x, lo, hi),
+                                     bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev, ftol=ftol)
         theta[free] = fit.x
         for part, i in noise:
             theta[i] *= float(np.sqrt(np.mean(part.residuals(part.theta(objective.named(theta))) ** 2)))

@@ -56,14 +56,17 @@ def test_kki_fit_of_stycast_1266_finds_the_good_valley(tmp_path, capsys):
     summary = cli_fit(tmp_path, capsys, "stycast-1266", "--model", "kki", "--tie", "chi_2=chi_1", *poor)
     assert summary["chisqr"] == pytest.approx(0.7521, abs=1e-4)
     assert_fit(summary, 0.09401, {"log10_A_R": (-41.7836, 0.05327)})
-    # η_c, ξ_c, log10 N and χ₁ lie along a near-degenerate valley (the data fix N χ², below): their MAP and Laplace
-    # σ move with the last bits of the arithmetic (a 6e-16 change of the model moved σ(η_c) by 7 %), so they are
-    # checked to a quarter of their σ — far tighter than the distance to any other optimum — and σ to a factor 1.5
+    # η_c and ξ_c lie along a near-degenerate valley: their MAP and Laplace σ move with the last bits of the
+    # arithmetic (a 6e-16 change of the model moved σ(η_c) by 7 %), so they are checked to a quarter of their σ — far
+    # tighter than the distance to any other optimum — and σ to a factor 1.5.  log10 N and χ₁ lie on an exact
+    # degeneracy (the data fix N χ², below): where on it the local fit stops is arbitrary (27.40, 1.80 before the
+    # batched Jacobians, 28.63, 0.437 after, at the same χ²), so only the line log10 N + 2 log10 χ₁ is checked
     rows = {r["name"]: r for r in summary["parameters"]}
-    for name, (value, sigma) in {"eta_c": (0.3210, 0.1160), "xi_c": (0.8239, 0.3804), "log10_N": (27.40, 2.483),
-                                 "chi_1": (1.800, 5.374)}.items():
+    for name, (value, sigma) in {"eta_c": (0.3210, 0.1160), "xi_c": (0.8239, 0.3804)}.items():
         assert rows[name]["value"] == pytest.approx(value, abs=0.25 * sigma), name
         assert sigma / 1.5 < rows[name]["stderr"] < 1.5 * sigma, name
+    line = rows["log10_N"]["value"] + 2 * np.log10(rows["chi_1"]["value"])
+    assert line == pytest.approx(27.912, abs=0.01) and rows["log10_N"]["stderr"] > 1.0
     assert summary["search"]["optima"][0]["chisqr"] == summary["chisqr"]
     assert summary["search"]["n_optima"] == 4                                   # the bound basin is listed too
     rows = {r["name"]: r for r in summary["constraints"]}
