@@ -318,12 +318,13 @@ class EnergyCurves:
         self.batch = values.shape[:values.ndim - 1 - points]
         y = np.moveaxis(values, -1, 0)                                      # (K, *batch, *points)
         y = np.moveaxis(y, 1, -1) if self.batch else y[..., None]          # (K, *points, B): a set's curves last
-        if np.all(y > 0):
-            interp = CubicSpline(self.log_u, np.log(y), axis=0)
-        else:
-            interp = PchipInterpolator(self.log_u, np.log(np.maximum(y, 1e-300)), axis=0)
+        positive = np.all(y > 0, axis=tuple(range(y.ndim - 1)))               # per set, over all its curves
+        log_y = np.log(np.maximum(y, 1e-300))
+        coefficients = CubicSpline(self.log_u, log_y, axis=0).c if positive.any() else 0.0
+        if not positive.all():
+            coefficients = np.where(positive, coefficients, PchipInterpolator(self.log_u, log_y, axis=0).c)
         # row k·n + i of coefficient j: curve of point i on interval k, one column per set
-        self.rows = interp.c.reshape(4, -1, y.shape[-1])
+        self.rows = np.asarray(coefficients).reshape(4, -1, y.shape[-1])
         self.n_points = int(np.prod(self.points))
         self.w = np.asarray(w, float)
         steps = np.diff(self.log_u)

@@ -49,7 +49,8 @@ class KKIDistribution:
     (a batch of P distributions, :mod:`glassfit.batching`; trusted inputs only) use :meth:`on_nodes`.
     """
 
-    #: f(η, −ξ) = f(η, ξ): g is even (a potential and its mirror image x → −x are equally likely)
+    #: f(η, −ξ) = f(η, ξ): g is even (a potential and its mirror image x → −x are equally likely); a subclass with
+    #: an asymmetric g sets it False, and the density then evaluates f at every node
     even_in_xi = True
 
     eta_c: float
@@ -120,11 +121,13 @@ class KKIDistribution:
         """
         eta, xi = np.asarray(eta, float), np.asarray(xi, float)
         weight = np.ones(eta.shape[-ndim:]) if weight is None else np.asarray(weight, float)
+        if any(getattr(type(self), name) is not getattr(KKIDistribution, name) for name in ("h", "g", "__call__")):
+            return weight * self(eta, xi)            # a subclass with its own h, g or f: its own formula
         norm = self.N / (2.0 * gamma(1.0 + 1.0 / self.p) * self.eta_c * np.sqrt(np.pi) * self.xi_c)
         coefficients = np.stack(np.broadcast_arrays(np.log(norm), -(self.eta_c ** -float(self.p)),
                                                     -(self.xi_c**-2.0), 1.0), axis=-1)        # (4,) or (P, 4)
         xi2 = xi * xi
-        if eta.ndim == ndim:                             # nodes shared by the batch: one matrix product
+        if eta.ndim == ndim and xi.ndim == ndim:         # nodes shared by the batch: one matrix product
             with np.errstate(divide="ignore"):           # weight 0 (an empty panel): ln 0 = −∞, f = 0
                 terms = np.stack([np.ones(eta.size), (np.abs(eta - 1.0) ** self.p).ravel(), xi2.ravel(),
                                   np.log(weight).ravel()])

@@ -73,7 +73,16 @@ class Expressions:
             self._compile()
         self._interp.symtable.update(values)
         for name, code in self._order:
-            value = np.asarray(self._interp.run(code), dtype=float)
+            self._interp.error = []              # asteval keeps its errors, and returns None until they are cleared
+            try:
+                result = self._interp.run(code)
+            except Exception as exc:             # asteval raises the expression's own error as an Exception
+                self._interp.error = []
+                raise ValueError(f"the expression {name} = {self.exprs[name]} failed: {exc}") from None
+            if self._interp.error or result is None:
+                self._interp.error = []
+                raise ValueError(f"the expression {name} = {self.exprs[name]} gave no value")
+            value = np.asarray(result, dtype=float)
             values[name] = self._interp.symtable[name] = float(value) if value.ndim == 0 else value
         return values
 
@@ -164,7 +173,7 @@ class _ObjectiveBase:
         lp = np.array([sum(p.logp(v) for p, v in zip(self._prior_list, row, strict=True))
                        for row in thetas.tolist()], dtype=float).reshape(len(thetas))
         out = np.full(lp.shape, -math.inf)
-        inside = np.flatnonzero(lp > -math.inf)
+        inside = np.flatnonzero(lp != -math.inf)            # a NaN prior goes on, as in logpost, and is counted
         for part in batch_slices(inside.size):
             rows = inside[part]
             try:

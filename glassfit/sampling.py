@@ -118,6 +118,7 @@ def _interrupt_between_steps():
         yield state
         return
     previous = signal.getsignal(signal.SIGINT)
+    previous = signal.default_int_handler if previous is None else previous     # one not installed from Python
 
     def defer(signum, frame):
         state["hit"] = True
@@ -383,6 +384,8 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
                     previous = tau
                     if converge and converged:
                         break
+            if interrupt["hit"]:                   # during the last step: the run still stops as interrupted
+                raise KeyboardInterrupt
     except DiskFullError:
         disk_full = True
         raise

@@ -65,8 +65,9 @@ def test_batch_varying_one_row_at_a_time(name, rng):
     model = REGISTRY[name]()
     x = points(model)
     defaults = model.table_values(model.make_params())
-    free = [*[row.name for row in model.parameter_table if row.vary][:6], "rho", "v_l"]
-    for row in dict.fromkeys(n for n in free if n in defaults):
+    every = ["eta_c", "xi_c", "log10_N", "w", "eta_L", "xi_L", "chi_1", "chi_2", "chi_t_ratio", "P0", "gamma_l",
+             "gamma_t", "rho", "v_l", "v_t"]
+    for row in (n for n in every if n in defaults):
         values = {n: np.full(2, v) for n, v in defaults.items()}
         values[row] = draws(model, rng, 2)[row]
         np.testing.assert_allclose(model.evaluate_batch(x, values), one_by_one(model, x, values), rtol=1e-12,
@@ -227,3 +228,73 @@ def test_on_nodes_is_the_distribution_times_the_weight(p, g_shape, rng):
         np.testing.assert_allclose(batch.on_nodes(eta, xi, 2, weight)[i], expected, rtol=1e-13)
         scaled = batch.on_nodes(np.stack([eta, 1.1 * eta]), np.stack([xi, xi]), 2, weight)[i]   # per-set nodes
         np.testing.assert_allclose(scaled, weight * single([eta, 1.1 * eta][i], xi), rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["black_time_heat", "kki_time_heat", "stm_attenuation", "kki_attenuation"])
+def test_batch_broadcasts_a_grid_against_a_number(name, rng):
+    """A band over T at one time or frequency (what the fit plots ask): the independent variables broadcast."""
+    model = REGISTRY[name]()
+    second = {"t": 10.0, "f": 1e6}[model.independent[1] if model.independent[0] == "T" else model.independent[0]]
+    x = {n: (T if n == "T" else second) for n in model.independent}
+    values = draws(model, rng, 2)
+    full = {n: np.broadcast_to(v, T.shape) for n, v in x.items()}
+    np.testing.assert_allclose(model.evaluate_batch(x, values), one_by_one(model, full, values), rtol=1e-12)
+
+
+def test_a_failing_expression_does_not_poison_the_next_evaluations():
+    model = line_model()
+    params = model.make_params()
+    params["b"].set(expr="max(a, 0.5)")                 # fails for an array (ambiguous truth), fine for a number
+    x = np.linspace(0, 1, 5)
+    tied = Objective(model, Dataset({"x": x}, 1 + x, 0.1), params=params)
+    thetas = np.array([[0.2], [1.0], [2.0]])
+    np.testing.assert_allclose(tied.logpost_batch(thetas), [tied.logpost(t) for t in thetas], rtol=1e-13)
+    assert np.all(np.isfinite(tied.logpost_batch(thetas))) and np.isfinite(tied.logpost([1.0]))
+
+
+def test_energy_curves_choose_the_interpolant_set_by_set():
+    rng = np.random.default_rng(5)
+    values = np.exp(rng.normal(size=(3, U_TILDE_GRID.size)))
+    values[1, :4] = 0.0                                      # one set with vanishing values: a PCHIP for it alone
+    energies = np.geomspace(1e-25, 1e-22, 9)
+    batch = EnergyCurves(U_TILDE_GRID, values, 2e-22)(energies)
+    for p in range(3):
+        np.testing.assert_allclose(batch[p], EnergyCurves(U_TILDE_GRID, values[p], 2e-22)(energies), rtol=1e-14)
+
+
+def test_a_new_model_is_evaluated_set_by_set_unless_it_says_it_is_vectorised():
+    from glassfit.contract import ParameterSpec
+    from glassfit.models.base import GlassModel
+
+    class Scalar(GlassModel):
+        name_id = "scalar_test"
+
+        def kernel(self, T, a):
+            return float(a) * T                              # a kernel written for one parameter set
+
+    model = Scalar([ParameterSpec("a", "1", 1.0, (0.0, 10.0), "a", "slope")])
+    out = model.evaluate_batch({"T": T[:3]}, {"a": np.array([1.0, 2.0, 3.0])})
+    np.testing.assert_array_equal(out, np.outer([1.0, 2.0, 3.0], T[:3]))
+
+
+def test_batch_checks_positive_quantities_as_the_single_path_does():
+    model = KKIConductivityModel()
+    defaults = model.table_values(model.make_params())
+    with pytest.raises(ValueError, match="v_l must be > 0"):
+        model.evaluate_batch({"T": T}, defaults | {"v_l": np.array([5800.0, -5800.0])})
+    with pytest.raises(ValueError, match="v_l must be > 0"):
+        model.eval(T=T, **defaults | {"v_l": -5800.0})
+
+
+def test_a_subclass_of_the_distribution_keeps_its_own_formula(rng):
+    from glassfit.distributions import KKIDistribution
+
+    class Flatter(KKIDistribution):
+        def g(self, xi):
+            return 0.5 * super().g(xi) + 0.5 * super().g(0.5 * xi) * 0.5
+
+    eta, xi, weight = rng.uniform(-3, 2, (4, 6)), rng.uniform(-2, 2, (4, 6)), rng.uniform(0, 1, (4, 6))
+    flatter = Flatter(0.8, 1.2, 1e27)
+    np.testing.assert_allclose(flatter.on_nodes(eta, xi, 2, weight), weight * flatter(eta, xi), rtol=1e-14)
+    assert not np.allclose(flatter.on_nodes(eta, xi, 2, weight), KKIDistribution(0.8, 1.2, 1e27).on_nodes(
+        eta, xi, 2, weight))

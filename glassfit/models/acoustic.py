@@ -42,6 +42,8 @@ class AcousticModel(GlassModel):
     """An ultrasonic model of ``f`` [Hz] and ``T`` [K] for the measured ``branch`` "l" or "t"; the table is the
     ``physics_table``."""
 
+    vectorised = True
+
     independent = ("f", "T")
 
     def __init__(self, branch: str = "l", **kwargs):

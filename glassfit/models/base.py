@@ -119,9 +119,10 @@ class GlassModel(lmfit.Model):
     amplitude: str | None = None
     #: a reference case for the generic tests (see :class:`Reference`)
     reference: Reference | None = None
-    #: the kernel evaluates a batch of parameter sets in one call (:mod:`glassfit.batching`); if not,
-    #: :meth:`evaluate_batch` evaluates them one after another
-    vectorised: bool = True
+    #: the kernel evaluates a batch of parameter sets in one call (:mod:`glassfit.batching`; glassfit's models do,
+    #: except where they say otherwise); if not (the default of a new subclass), :meth:`evaluate_batch` evaluates
+    #: the sets one after another
+    vectorised: bool = False
 
     def __init__(self, table, **kwargs):
         self.parameter_table = tuple(table)
@@ -160,9 +161,9 @@ class GlassModel(lmfit.Model):
         ``values`` maps every table row's name to an array (P,) in the row's unit, or to a number shared by the
         batch.  One call of the kernel for all P (f(η, ξ) at the nodes, the splines and the T, ω, t integrals of every
         set at once; :mod:`glassfit.batching`) where the model is ``vectorised``, else one evaluation after another;
-        either way row i equals the single evaluation at set i to rounding.  The values are checked for being
-        finite and the points for being finite and > 0, except with trusted inputs (an objective,
-        whose data were checked once).
+        either way row i equals the single evaluation at set i to rounding.  The values are checked
+        (:meth:`check_batch`), except with trusted inputs (an objective, whose data were checked once); independent
+        variables of different shapes (a grid and a number) are broadcast.
         """
         names = [row.name for row in self.parameter_table]
         missing = sorted(set(names) - set(values))
@@ -170,7 +171,8 @@ class GlassModel(lmfit.Model):
             raise ValueError(f"{self.name_id}: the batch lacks values of {missing}")
         size = batch_shape(*(values[n] for n in names)) or (1,)
         values = {n: shared_or_batch(values[n]) for n in names}
-        x = {name: np.asarray(x[name], dtype=float) for name in self.independent}
+        x = dict(zip(self.independent, np.broadcast_arrays(*(np.asarray(x[n], dtype=float) for n in self.independent)),
+                     strict=True))
         if not inputs_trusted():
             self.check_batch(x, values)
         with trusted_inputs():
@@ -183,12 +185,16 @@ class GlassModel(lmfit.Model):
 
     def check_batch(self, x: dict, values: dict) -> None:
         """ValueError unless the points ``x`` are finite and > 0 and every value of ``values`` (row name → array)
-        is finite (the bounds are the fit's business, as for a single evaluation)."""
+        is finite, and > 0 for the rows of positive quantities (lower bound > 0), as the single evaluation's physics
+        checks them; the bounds themselves are the fit's business."""
         for name, points in x.items():
             positive_array(name, points)
-        for name, value in values.items():
+        for row in self.parameter_table:
+            value = values[row.name]
             if not np.all(np.isfinite(value)):
-                raise ValueError(f"{self.name_id}: the values of {name} must be finite")
+                raise ValueError(f"{self.name_id}: the values of {row.name} must be finite")
+            if row.bounds[0] > 0 and np.any(np.asarray(value) <= 0):
+                raise ValueError(f"{self.name_id}: the values of {row.name} must be > 0 ({row.unit})")
 
     def kernel(self, **arguments):
         """The observable in SI units from the independent variables and the SI values of the rows (keywords

@@ -52,6 +52,8 @@ class ConductivityModel(GlassModel):
     over 0.05–1 K at another amplitude).
     """
 
+    vectorised = True
+
     output = "W/(m K)"
 
     def __init__(self, plateau: str = "rayleigh", boundary: bool = False, **kwargs):

@@ -80,6 +80,8 @@ class HeatCapacityModel(GlassModel):
     (``linear_amplitude``), else by scaling the model to the data at the median point above the phonons.
     """
 
+    vectorised = True
+
     #: c_TLS is proportional to the amplitude in its table unit (the STM's P̄)
     linear_amplitude: bool = False
 
