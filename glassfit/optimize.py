@@ -18,7 +18,8 @@ separately from the prior part.
   support where it is finite), polished by least squares.
 
 The screening points and each generation of differential evolution (``vectorized=True``, so its population is
-updated a generation at a time) are evaluated as one batch of parameter sets (:meth:`_Counted.phi_batch`).
+updated a generation at a time) are evaluated as one batch of parameter sets (:meth:`_Counted.phi_batch`), and so
+are the displaced points of every local fit's finite-difference Jacobian (:meth:`_Counted.jacobian`).
 * ``"none"``: one local fit from the start values (no global search; for a start known to be good).
 
 ``benchmarks/global_search.py`` measures both on measured data (success rate over seeds, seconds).
@@ -85,6 +86,7 @@ class _Counted:
         self.shaped = [(j, objective.priors[objective.names[i]]) for j, i in enumerate(free)
                        if use_priors and not objective.priors[objective.names[i]].flat]
         self.n = 0
+        self.last = None            # (x, residuals) of the last single evaluation, reused by the Jacobian at x
 
     def full(self, x):
         theta = self.theta.copy()
@@ -113,8 +115,7 @@ class _Counted:
         """∂ residuals/∂x by forward differences with scipy's 2-point steps (√ε · max(1, |x_j|), backwards where
         the step would leave the bounds ``lo``, ``hi``), the d displaced points evaluated as one batch."""
         x = np.asarray(x, dtype=float)
-        cached = getattr(self, "last", None)
-        r0 = cached[1] if cached is not None and np.array_equal(cached[0], x) else self.residuals(x)
+        r0 = self.last[1] if self.last is not None and np.array_equal(self.last[0], x) else self.residuals(x)
         h = np.sqrt(np.finfo(float).eps) * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
         h = np.where((x + h > hi) | (x + h < lo), -h, h)
         displaced = x + np.diag(h)
