@@ -118,9 +118,9 @@ def _data_options(p):
                         "(KKI: exact relaxation times; STM: Black's law); default: the t → ∞ equilibrium")
 
 
-def _sampler_options(p, default_method):
-    p.add_argument("--method", default=default_method, choices=("leastsq", "emcee"),
-                   help=f"least squares or emcee (default {default_method})")
+def _sampler_options(p, default_method, methods=("leastsq", "emcee")):
+    p.add_argument("--method", default=default_method, choices=methods,
+                   help=f"{', '.join(methods[:-1])} or {methods[-1]} (default {default_method})")
     p.add_argument("--walkers", type=int, help="emcee walkers, even and ≥ 2 × free parameters "
                    "(default max(16, 4 × free))")
     p.add_argument("--steps", type=int, default=3000, help="total steps of the chain (emcee; default 3000)")
@@ -168,10 +168,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="glassfit-run", help="run directory (default ./glassfit-run)")
 
     p = sub.add_parser("compare", parents=[quiet],
-                       help="KKI against STM/Black on the same data: ΔAIC, ΔBIC (and LOO with emcee)")
+                       help="KKI against STM/Black on the same data: ΔAIC, ΔBIC (and LOO with emcee, ln Z and "
+                            "Bayes factors with nested)")
     _data_options(p)
-    _sampler_options(p, default_method="leastsq")
-    p.add_argument("--out", default="glassfit-compare", help="run directories of the emcee fits")
+    _sampler_options(p, default_method="leastsq", methods=("leastsq", "emcee", "nested"))
+    p.add_argument("--nlive", type=int, default=400, help="nested: live points (default 400)")
+    p.add_argument("--dlogz", type=float, default=0.1, help="nested: stop when the remaining ln Z < DLOGZ (0.1)")
+    p.add_argument("--sample", default="rslice", choices=("rslice", "rwalk", "slice", "unif", "auto"),
+                   help="nested: dynesty's proposal (default rslice; unif for compact posteriors of few parameters)")
+    p.add_argument("--resume", action="store_true", help="nested: continue the checkpointed runs in OUT")
+    p.add_argument("--sensitivity", action=argparse.BooleanOptionalAction, default=True,
+                   help="nested: ln B with each prior's width doubled and halved (default on)")
+    p.add_argument("--out", default="glassfit-compare",
+                   help="run directories of the emcee fits, nested checkpoints and evidence.json")
 
     for name, what in (("plot", "redraw the figures"), ("report", "rewrite report.md")):
         p = sub.add_parser(name, parents=[quiet], help=f"{what} of a saved run")
@@ -242,7 +251,13 @@ def _compare(args) -> str:
     _check_data(args)
     from glassfit import workflow
 
-    return workflow.compare(run_spec(args), out=args.out, quiet=args.quiet, loo=args.method == "emcee").table()
+    nested = None
+    if args.method == "nested":
+        nested = {"nlive": args.nlive, "dlogz": args.dlogz, "sample": args.sample, "seed": args.seed,
+                  "processes": args.processes}
+        args.method = "leastsq"
+    return workflow.compare(run_spec(args), out=args.out, quiet=args.quiet, loo=args.method == "emcee",
+                            nested=nested, resume=args.resume, sensitivity=args.sensitivity).table()
 
 
 def _plot(args) -> str:
@@ -282,7 +297,8 @@ def main(argv=None) -> int:
     try:
         text = COMMANDS[args.command](args)
     except KeyboardInterrupt:
-        print("glassfit: interrupted; a chain keeps every finished step (continue with --resume)", file=sys.stderr)
+        print("glassfit: interrupted; a chain keeps every finished step, a nested run its last checkpoint "
+              "(continue with --resume)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (ValueError, TypeError, KeyError, OSError) as exc:      # DataError is a ValueError
         message = " ".join(str(exc).split()) or type(exc).__name__

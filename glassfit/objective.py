@@ -198,14 +198,21 @@ class _ObjectiveBase:
             lp += prior.logp(value)
         if lp == -math.inf:
             return lp
-        named = dict(zip(self.names, values, strict=True))
+        return self._guarded_logl(dict(zip(self.names, values, strict=True)), lp, "log-posterior")
+
+    def safe_logl(self, theta) -> float:
+        """Log-likelihood of θ whatever the priors say (for a nested sampler's prior transform); −inf (counted in
+        ``n_nonfinite`` and logged with θ) where it is not finite or the model refuses θ."""
+        return self._guarded_logl(self.named(theta), 0.0, "log-likelihood")
+
+    def _guarded_logl(self, named: dict, lp: float, what: str) -> float:
         try:
             total, reason = lp + self._logl(named), "not finite"
         except (ArithmeticError, ValueError) as exc:
             total, reason = math.nan, f"{type(exc).__name__}: {exc}"
         if not math.isfinite(total):
             self.n_nonfinite += 1
-            log.warning("log-posterior %s at %s; returning -inf", reason, named)
+            log.warning("%s %s at %s; returning -inf", what, reason, named)
             return -math.inf
         return total
 

@@ -1,4 +1,4 @@
-"""Posterior results: load a chain, summarise it, propagate derived parameters, save JSON, convert to ArviZ.
+"""Posterior results: load a chain, summarise it, propagate derived parameters, save JSON, convert to ArviZ's DataTree.
 
 A :class:`Posterior` is the chain written by :func:`glassfit.sampling.run` (emcee's HDF5 backend).
 :func:`summarize` gives, per parameter, the median and 16/84 % quantiles, the maximum-a-posteriori
@@ -216,13 +216,14 @@ def summarize(posterior: Posterior, objective, discard: int | None = None,
                    posterior.n_nonfinite, posterior.seed, posterior.converged)
 
 
-def _versions() -> dict:
+def package_versions() -> dict:
+    """Versions of Python, glassfit and the inference packages (None where one is not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     import glassfit
 
     out = {"python": platform.python_version(), "glassfit": glassfit.__version__}
-    for pkg in ("numpy", "scipy", "emcee", "lmfit", "h5py", "arviz"):
+    for pkg in ("numpy", "scipy", "emcee", "lmfit", "h5py", "arviz-base", "arviz-stats", "dynesty"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -246,7 +247,7 @@ def save_summary(summary: Summary, objective, path, posterior: Posterior | None 
                   "burn_in": summary.burn_in, "acceptance": summary.acceptance,
                   "n_nonfinite": summary.n_nonfinite, "converged": summary.converged},
         "seed": summary.seed,
-        "versions": _versions(),
+        "versions": package_versions(),
     }
     write_text(path, json.dumps(doc, indent=2, allow_nan=False))
     return path
@@ -264,22 +265,25 @@ def load_summary(path) -> dict:
 
 
 def to_inference_data(posterior: Posterior, objective, max_draws: int = 2000, discard: int | None = None):
-    """ArviZ InferenceData: walkers as chains, with ``log_likelihood`` (one variable per dataset, per point)
-    and ``observed_data``, on at most ``max_draws`` evenly thinned draws — ready for :mod:`glassfit.compare`."""
-    import arviz
+    """An ArviZ xarray ``DataTree`` (arviz-base's ``from_dict``) on at most ``max_draws`` evenly thinned draws, walkers
+    as chains: groups ``posterior`` (one variable per free parameter, dims chain, draw), ``log_likelihood`` (one
+    variable per dataset, dims chain, draw, ``<dataset>_dim_0`` over its points) and ``observed_data`` (each dataset's
+    y on the same point dim), for arviz-stats; the ``log_likelihood`` values also feed :mod:`glassfit.compare`."""
+    import arviz_base
 
     posterior.check(objective)
     sub = posterior._subchain(discard, max_draws)              # (steps, walkers, ndim)
     steps, walkers, _ = sub.shape
     loglik = np.array([[objective.pointwise_logl(sub[s, w]) for s in range(steps)] for w in range(walkers)])
     ends = np.cumsum([d.y.size for d in objective.datasets])
-    return arviz.from_dict(
-        posterior={n: sub[:, :, i].T for i, n in enumerate(posterior.names)},
-        log_likelihood={d.id: loglik[:, :, end - d.y.size:end] for d, end in zip(objective.datasets, ends,
-                                                                                    strict=True)},
-        observed_data={d.id: d.y for d in objective.datasets},
+    return arviz_base.from_dict(
+        {"posterior": {n: sub[:, :, i].T for i, n in enumerate(posterior.names)},
+         "log_likelihood": {d.id: loglik[:, :, end - d.y.size:end]
+                            for d, end in zip(objective.datasets, ends, strict=True)},
+         "observed_data": {d.id: d.y for d in objective.datasets}},
+        check_conventions=False,        # emcee may have more walkers (chains) than thinned draws, which ArviZ warns of
     )
 
 
-__all__ = ["ParameterSummary", "Posterior", "Summary", "derived", "derived_unit", "load_summary", "save_summary",
-           "split_rhat", "summarize", "to_inference_data"]
+__all__ = ["ParameterSummary", "Posterior", "Summary", "derived", "derived_unit", "load_summary", "package_versions",
+           "save_summary", "split_rhat", "summarize", "to_inference_data"]

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from glassfit import compare as comparison
-from glassfit import reporting, results, rundir, sampling, summaries
+from glassfit import evidence, reporting, results, rundir, sampling, summaries
 from glassfit.loading import DataError
 from glassfit.problem import FAMILIES, Problem, build, find_map, model_for
 from glassfit.runspec import METHODS, MOVES, SEARCHES, RunSpec, chain_of, emcee_moves, load_spec, save_spec
@@ -137,42 +137,109 @@ def plot(run_dir, power: int | None = None) -> list[Path]:
 
 @dataclass(frozen=True)
 class Comparison:
-    """:func:`compare`'s result: the AIC/BIC rows (least squares, best first) and, when sampled, the PSIS-LOO
-    rows (family, Δelpd against the best, its standard error), best first, with the run directories."""
+    """:func:`compare`'s result: the AIC/BIC rows (least squares, best first); when sampled, the PSIS-LOO rows
+    (family, Δelpd against the best, its standard error), best first; with nested sampling the evidence rows
+    (:class:`glassfit.evidence.BayesRow`) and the prior-sensitivity rows; the run directories."""
 
     criteria: list
     loo: list | None = None
     runs: dict = field(default_factory=dict)
+    evidence: list | None = None
+    sensitivity: list | None = None
+    pair: tuple = ("kki", "stm")             # the models of the sensitivity table's ln B(first : second)
 
     def table(self) -> str:
-        """Plain-text table of both comparisons."""
+        """Plain-text table of every comparison made."""
         lines = [f"{'model':8}{'χ²':>12}{'points':>8}{'free':>6}{'ΔAIC':>9}{'ΔBIC':>9}{'weight':>8}"]
         lines += [f"{r.name:8}{r.chisqr:12.4g}{r.n_data:8d}{r.n_varys:6d}{r.delta_aic:9.2f}{r.delta_bic:9.2f}"
                   f"{r.aic_weight:8.3f}" for r in self.criteria]
         if self.loo:
             lines += ["", f"{'model':8}{'Δelpd_loo':>11}{'± se':>9}   (PSIS-LOO from the posterior draws)"]
             lines += [f"{name:8}{delta:11.2f}{se:9.2f}" for name, delta, se in self.loo]
+        if self.evidence:
+            lines += ["", f"{'model':8}{'ln Z':>12}{'± err':>8}{'ln B':>9}{'± err':>8}{'H':>7}{'calls':>10}{'time':>8}"
+                      "   (nested sampling; ln B = ln Z_best − ln Z; H: nats learnt from the data)"]
+            lines += [f"{r.name:8}{r.log_z:12.2f}{r.log_z_err:8.2f}{r.log_b:9.2f}{r.log_b_err:8.2f}"
+                      f"{r.information:7.1f}{r.n_calls:10d}{r.elapsed:7.0f}s" for r in self.evidence]
+        if self.sensitivity:
+            first, second = self.pair
+            lines += ["", f"ln B({first} : {second}) with one prior's width scaled (the rest as above):",
+                      f"{'parameter':12}{'width':>6}{'ln B':>9}{'± err':>7}  {'prior':30}how"]
+            lines += [f"{r.parameter:12}{'×' + format(r.factor, 'g'):>6}{r.log_b:9.2f}{r.log_b_err:7.2f}  "
+                      f"{r.priors:30}{r.method}" for r in self.sensitivity]
         return "\n".join(lines)
 
 
-def compare(spec: RunSpec, families=("kki", "stm"), out=None, quiet: bool = True, loo: bool = False) -> Comparison:
-    """Fit each family to the data of ``spec``: ΔAIC/ΔBIC from least squares, and with ``loo`` also PSIS-LOO
-    from emcee posteriors (sampled as ``spec`` says; each family's run is written to ``out/<family>/``)."""
-    fits, loglik, runs = {}, {}, {}
+def compare(spec: RunSpec, families=("kki", "stm"), out=None, quiet: bool = True, loo: bool = False,
+            nested: dict | None = None, resume: bool = False, sensitivity: bool = True) -> Comparison:
+    """Fit each family to the data of ``spec``: ΔAIC/ΔBIC from least squares; with ``loo`` also PSIS-LOO from
+    emcee posteriors (sampled as ``spec`` says; each family's run is written to ``out/<family>/``); with
+    ``nested`` (keyword options of :func:`glassfit.evidence.nested`, e.g. ``{"nlive": 400}``) ln Z of each family
+    by nested sampling (checkpointed to ``out/<family>/nested.pkl``, continued with ``resume``), Bayes factors,
+    PSIS-LOO from the nested posterior draws and, with ``sensitivity``, ln B of the first family against the second
+    when each prior's width is doubled and halved; the numbers are written to ``out/evidence.json``."""
+    if resume and nested is None:
+        raise ValueError("--resume continues nested runs: give --method nested")
+    fits, loglik, runs, objectives = {}, {}, {}, {}
+    out = Path(out or "glassfit-compare")
     for family in families:
         problem = build(dataclasses.replace(spec, model=family, method="leastsq"))
         found = find_map(problem, spec, use_priors=False)
         s = summaries.statistics(problem, found.theta)
         fits[family] = comparison.FitStatistics(s["chisqr"], s["ndata"], s["nvarys"])
+        objectives[family] = problem.objective
         if loo:
-            target = Path(out or "glassfit-compare") / family
-            run = fit(dataclasses.replace(spec, model=family, method="emcee"), target, quiet=quiet)
-            posterior = results.Posterior.load(chain_of(target))
+            run = fit(dataclasses.replace(spec, model=family, method="emcee"), out / family, quiet=quiet)
+            posterior = results.Posterior.load(chain_of(out / family))
             draws = posterior.samples(max_draws=1000)
             loglik[family] = np.array([run.problem.objective.pointwise_logl(theta) for theta in draws])
-            runs[family] = target
-    return Comparison(comparison.information_criteria(fits),
-                      comparison.compare_elpd(loglik) if loglik else None, runs)
+            runs[family] = out / family
+    bayes = sensitivity_rows = None
+    if nested is not None:
+        bayes, sensitivity_rows, loglik = _evidence(objectives, out, dict(nested), resume, sensitivity, quiet)
+    return Comparison(comparison.information_criteria(fits), comparison.compare_elpd(loglik) if loglik else None,
+                      runs, bayes, sensitivity_rows, tuple(families[:2]))
+
+
+def _evidence(objectives: dict, out: Path, options: dict, resume: bool, sensitivity: bool, quiet: bool):
+    """Nested runs of every objective, their Bayes factors, prior sensitivity and the pointwise log-likelihood of
+    1000 posterior draws of each (for PSIS-LOO), the numbers written to out/evidence.json."""
+    evidence.check_shared_priors(objectives)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    evidences = {}
+    for family, objective in objectives.items():
+        checkpoint = out / family / "nested.pkl"
+        if not resume:
+            checkpoint.unlink(missing_ok=True)
+            evidence.record_path(checkpoint).unlink(missing_ok=True)
+        evidences[family] = evidence.nested(objective, checkpoint=checkpoint, resume=resume and checkpoint.exists(),
+                                            progress=not quiet and sys.stderr.isatty(), **options)
+        say(f"{family}: ln Z = {evidences[family].log_z:.2f} ± {evidences[family].log_z_err:.2f} "
+            f"({evidences[family].n_calls} likelihood calls, {evidences[family].elapsed:.0f} s)")
+    rows = evidence.bayes_factors(evidences)
+    bounds = [(name, part.params[name]) for o in objectives.values() for part in o.parts for name in o.names
+              if name in part.params]
+    domains = {name: (max(p.min for n, p in bounds if n == name), min(p.max for n, p in bounds if n == name))
+               for name, _ in bounds}                      # where every model is defined
+    spread = evidence.prior_sensitivity(objectives, evidences, domains=domains, checkpoint_dir=out / "sensitivity",
+                                        resume=resume, **options) if sensitivity else None
+    doc = {"evidence": [dataclasses.asdict(r) for r in rows],
+           "runs": {family: e.record() for family, e in evidences.items()},
+           "sensitivity": None if spread is None else [dataclasses.asdict(r) for r in spread],
+           "versions": results.package_versions()}
+    rundir.write_text(out / "evidence.json", json.dumps(_strict(doc), indent=2, allow_nan=False))
+    loglik = {family: np.array([objectives[family].pointwise_logl(theta) for theta in e.posterior_draws(1000)])
+              for family, e in evidences.items()}
+    return rows, spread, loglik
+
+
+def _strict(value):
+    """``value`` with every non-finite float (nested in dicts and lists) as None, for strict JSON."""
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return None if isinstance(value, float) and not np.isfinite(value) else value
 
 
 DEMO_FITS = (

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import lmfit
 import numpy as np
 
@@ -48,3 +55,13 @@ def stm_data(seed=0, rel=0.02, name="stm c(T)", n=30):
 def stm_objective(seed=0, **kwargs) -> Objective:
     model, data = stm_data(seed)
     return Objective(model, data, **kwargs)
+
+
+def run_until_killed(tmp_path, source: str, target) -> None:
+    """Run the Python ``source`` (its argv[1] = ``target``) in a child process that must end by SIGKILL."""
+    script = Path(tmp_path) / "killed.py"
+    script.write_text(textwrap.dedent(source))
+    tests = Path(__file__).parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tests.parent), str(tests)]))
+    proc = subprocess.run([sys.executable, str(script), str(target)], env=env, capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()

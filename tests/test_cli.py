@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 
 import numpy as np
 import pytest
@@ -165,6 +166,30 @@ def test_compare_with_posteriors_adds_psis_loo(tmp_path, capsys):
                            "--no-until-converged", "--set", "xi_c=1.2", "--fix", "xi_c", "--out", str(tmp_path))
     assert code == 0 and "Δelpd_loo" in out
     assert (tmp_path / "kki" / "report.md").is_file() and (tmp_path / "stm" / "chain.h5").is_file()
+
+
+def test_compare_by_nested_sampling_tabulates_ln_z_bayes_factors_and_prior_sensitivity(tmp_path, capsys):
+    argv = ["--quiet", "compare", STM_DATA, "--method", "nested", "--nlive", "40", "--set", "xi_c=1.2", "--fix",
+            "xi_c", "--set", "eta_c=0.8", "--fix", "eta_c", "--out", str(tmp_path)]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert "ln B = ln Z_best − ln Z" in out and "ln B(kki : stm) with one prior's width scaled" in out
+    assert "Δelpd_loo" in out                              # PSIS-LOO from the nested posterior draws
+    doc = json.loads((tmp_path / "evidence.json").read_text())
+    rows = {r["name"]: r for r in doc["evidence"]}
+    assert set(rows) == {"kki", "stm"} and rows["stm"]["log_b"] == 0.0 < rows["kki"]["log_b"]  # STM data
+    assert doc["runs"]["kki"]["names"] == ["log10_N"] and doc["runs"]["kki"]["n_live"] == 40
+    assert doc["versions"]["dynesty"] == version("dynesty")
+    assert {(r["parameter"], r["factor"]) for r in doc["sensitivity"]} == {("log10_N", 2.0), ("log10_N", 0.5),
+                                                                          ("P0", 2.0), ("P0", 0.5)}
+    assert (tmp_path / "kki" / "nested.pkl").is_file() and (tmp_path / "stm" / "nested.pkl.json").is_file()
+    code, again, _ = run_cli(capsys, *argv, "--resume", "--no-sensitivity")      # the finished runs, read back
+    assert code == 0 and "width scaled" not in again
+    resumed = json.loads((tmp_path / "evidence.json").read_text())
+    assert [(r["name"], r["log_z"]) for r in resumed["evidence"]] == [(r["name"], r["log_z"]) for r in doc["evidence"]]
+    one_line_error(capsys, *argv[1:5], "--nlive", "3", match="nlive must be an integer ≥ 8, got 3")
+    one_line_error(capsys, "compare", STM_DATA, "--resume",
+                   match="--resume continues nested runs: give --method nested")
 
 
 def test_joint_fit_shares_parameters_by_name(tmp_path):

@@ -1,4 +1,5 @@
 import json
+from importlib.metadata import version
 
 import emcee
 import h5py
@@ -94,7 +95,8 @@ def test_json_summary_round_trip(stm_run, tmp_path):
     assert doc["priors"]["P0"] == {"kind": "LogUniform", "lo": 1e-4, "hi": 1e4}
     assert doc["datasets"][0]["sha256"] == obj.data.sha256 and doc["datasets"][0]["nature"] == "synthetic"
     assert doc["seed"] == 1 and doc["chain"]["file"] == str(info.path)
-    assert {"python", "glassfit", "numpy", "emcee", "lmfit"} <= set(doc["versions"])
+    assert {"python", "glassfit", "numpy", "emcee", "lmfit"} <= set(doc["versions"]) and "arviz" not in doc["versions"]
+    assert doc["versions"]["arviz-stats"] == version("arviz-stats") and doc["versions"]["arviz-base"] is not None
     (tmp_path / "bad.json").write_text(json.dumps({"parameters": []}))
     with pytest.raises(ValueError, match="not a glassfit summary"):
         results.load_summary(tmp_path / "bad.json")
@@ -124,6 +126,32 @@ def test_inference_data_has_the_log_likelihood(stm_run):
     theta = [float(idata.posterior["P0"][3, 5]), float(idata.posterior["c3"][3, 5])]
     np.testing.assert_allclose(ll.values[3, 5], obj.pointwise_logl(theta))
     assert np.isfinite(compare.loo(ll.values).elpd)
+
+
+def test_datatree_groups_dims_and_values():
+    import arviz_stats
+    import xarray as xr
+
+    obj = JointObjective([line_objective(0, name="near"), line_objective(1, n=7, name="far")])
+    # the exact posterior of (a, b) under flat priors: Gaussian around the least-squares line of both datasets
+    X = np.column_stack([np.ones(27), np.r_[obj.datasets[0].x["x"], obj.datasets[1].x["x"]]])
+    mean = np.linalg.lstsq(X, np.r_[obj.datasets[0].y, obj.datasets[1].y], rcond=None)[0]
+    chain = np.random.default_rng(0).multivariate_normal(mean, 0.01 * np.linalg.inv(X.T @ X), size=(50, 40))
+    post = iid_posterior(obj, chain)
+    tree = results.to_inference_data(post, obj, max_draws=1200, discard=0)     # 30 draws of 40 walkers: no warning
+    assert isinstance(tree, xr.DataTree) and set(tree.children) == {"posterior", "log_likelihood", "observed_data"}
+    steps = np.linspace(0, 49, 30).round().astype(int)                         # the evenly thinned steps
+    assert dict(tree.posterior.sizes) == {"chain": 40, "draw": 30}
+    np.testing.assert_array_equal(tree.posterior["a"].values, chain[steps, :, 0].T)
+    np.testing.assert_array_equal(tree.posterior["b"].values, chain[steps, :, 1].T)
+    assert tree.log_likelihood["near"].dims == ("chain", "draw", "near_dim_0")
+    assert tree.log_likelihood["far"].shape == (40, 30, 7) and tree.observed_data["far"].dims == ("far_dim_0",)
+    for d, part in zip(obj.datasets, obj.parts, strict=True):
+        np.testing.assert_array_equal(tree.observed_data[d.id].values, d.y)
+        np.testing.assert_allclose(tree.log_likelihood[d.id].values[4, 2], part.pointwise_logl(chain[steps[2], 4]))
+    # the tree feeds arviz-stats directly: its LOO of one dataset is glassfit's on the same values
+    direct = arviz_stats.loo(tree, var_name="far", reff=1.0)
+    assert direct.elpd == pytest.approx(compare.loo(tree.log_likelihood["far"].values).elpd)
 
 
 def test_derived_parameters_through_the_chain(tmp_path):

@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import h5py
 import lmfit
 import numpy as np
 import pytest
-from inference_toys import STM_TRUTH, line_objective, stm_objective
+from inference_toys import STM_TRUTH, line_objective, run_until_killed, stm_objective
 
 from glassfit import optimize, results, sampling
 from glassfit.dataset import Dataset
@@ -90,12 +89,8 @@ sampling.run(obj, sys.argv[1], max_steps=200, seed=9, converge=False, check_ever
 
 
 def test_killed_run_resumes_to_the_uninterrupted_chain(tmp_path):
-    script = tmp_path / "killed.py"
-    script.write_text(textwrap.dedent(KILLED_RUN))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS.parent), str(TESTS)]))
     path = tmp_path / "killed.h5"
-    proc = subprocess.run([sys.executable, str(script), str(path)], env=env, capture_output=True, timeout=120)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    run_until_killed(tmp_path, KILLED_RUN, path)
     killed = emcee.backends.HDFBackend(str(path), read_only=True).iteration
     assert killed == 50                                              # the last block of 10 steps written
     obj = stm_objective()
