@@ -193,8 +193,9 @@ def nested(objective, *, priors: dict | None = None, nlive: int = 400, dlogz: fl
     nlive, dlogz, sample : dynesty's live points, stopping criterion (remaining ln Z) and proposal: "rslice"
         (slice sampling along random directions, from a live point inside the multi-ellipsoid bound) by default: on
         the curved six-parameter ridge of KKI κ(T) for Stycast 1266 two seeds of "rwalk" (dynesty's default walk
-        length) gave ln Z 2–3 nats apart, far beyond their stated errors, where "rslice" agreed within them, and
-        "unif" did not converge (benchmarks/evidence.py); "unif" is cheaper on compact posteriors of few parameters.
+        length) gave ln Z 2.2 nats apart, 6 × their stated errors, "rslice" 0.5–0.9 nats (up to 2.6 × its stated
+        error: quote the seed scatter there), and "unif" did not converge (benchmarks/evidence.py); "unif" is
+        cheaper on compact posteriors of few parameters.
     seed : seeds dynesty's generator; the same seed and queue size give the same run.
     checkpoint : file of dynesty's checkpoint (with ``<file>.json`` recording objective and settings); ``resume``
         continues from it, after checking it belongs to this objective, priors and settings.
