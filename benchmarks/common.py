@@ -7,6 +7,16 @@ import time
 import numpy as np
 
 
+def best_of(call, repeat: int = 5) -> float:
+    """The shortest of ``repeat`` timings of one ``call()`` [s] (for calls of milliseconds or more)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
 def report_against_reference(label, fast, t_fast, reference, T, stride, target_ms, target_speedup):
     """Time ``reference(T_i)`` on every ``stride``-th temperature, scale to all, and print the comparison.
 

@@ -6,7 +6,7 @@ good fits and a wide basin of poor ones at the η_c, ξ_c bounds.  For each meth
 seeds the script records the best χ² found, whether it is within 0.01 of the best over every run
 ("success"), the evaluations and the wall time; ``"none"`` (one local fit from the start) is the reference.
 
-Run: GLASSFIT_DATA_DIR=../shared/datasets/cmb-s4 python benchmarks/global_search.py [seeds]   (≈ 5 min)
+Run: GLASSFIT_DATA_DIR=../shared/datasets python benchmarks/global_search.py [seeds]   (≈ 5 min)
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import tempfile
 import time
 
 import numpy as np
+from common import best_of
 
 from glassfit.tables import A_B_TABLE_MIN  # a constant: the tables themselves are loaded in main()
 
@@ -28,15 +29,6 @@ def doublet_points(rng, n):
     z = (-3 * b - np.sqrt(9 * b**2 + 32 * a)) / 8
     type1 = rng.random(n) < 0.5
     return np.where(type1, -a + 3 * b * z + 6 * z**2, -a), np.where(type1, b + 4 * z, b)
-
-
-def best_of(repeats, fn):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main():
@@ -54,11 +46,11 @@ def main():
 
     rng = np.random.default_rng(1)
     alpha, beta = doublet_points(rng, 100_000)
-    t_interp = best_of(5, lambda: tables.two_level(alpha, beta)) / alpha.size
+    t_interp = best_of(lambda: tables.two_level(alpha, beta), 5) / alpha.size
 
     n_direct = 2000
     sub = slice(0, n_direct)
-    t_direct = best_of(1, lambda: two_level(alpha[sub], beta[sub])) / n_direct
+    t_direct = best_of(lambda: two_level(alpha[sub], beta[sub]), 1) / n_direct
     exact, interp = two_level(alpha[sub], beta[sub]), tables.two_level(alpha[sub], beta[sub])
     in_domain = (exact.u >= 1e-8) & (exact.u <= 0.5)
     resolved = in_domain & (exact.J >= 1e-9)

@@ -61,7 +61,22 @@ def _reads(args):
     n = max((len(v) for v in given.values()), default=1)
     reads = [{key: _read_option(key, values[k if len(values) > 1 else 0]) for key, values in given.items()}
              for k in range(n)]
+    if args.noise in ("fitted", "absolute"):       # a file without σ: the noise model fits it
+        for read in reads:
+            if "sigma_rel" not in read and "sigma" not in read.get("columns", {}):
+                read["without_sigma"] = True
     return reads[0] if n == 1 else reads
+
+
+def _windows(items) -> dict[str, tuple[float, float]]:
+    """Repeated ``VAR=LO:HI`` options → {VAR: (LO, HI)}."""
+    out = {}
+    for name, text in _assignments(items, "--window").items():
+        lo, sep, hi = text.partition(":")
+        if not sep:
+            raise ValueError(f"--window {name}={text}: give LO:HI, e.g. T=0.1:1.1")
+        out[name] = (_float(lo, name, "--window"), _float(hi, name, "--window"))
+    return out
 
 
 def _read_option(key, value):
@@ -78,7 +93,9 @@ def run_spec(args):
                    read=read, values=values, free=tuple(args.free or ()), fixed=tuple(args.fix or ()),
                    log=tuple(args.log or ()),
                    ties=_assignments(args.tie, "--tie"), priors=_assignments(args.prior, "--prior"),
-                   noise=args.noise, walkers=args.walkers, steps=args.steps, until_converged=args.until_converged,
+                   noise=args.noise, noise_of=_assignments(args.noise_of, "--noise-of"),
+                   window=_windows(args.window), walkers=args.walkers, steps=args.steps,
+                   until_converged=args.until_converged,
                    seed=args.seed, processes=args.processes, moves=args.moves, search=args.search,
                    starts=args.starts, t_exp=args.t_exp)
 
@@ -105,8 +122,13 @@ def _data_options(p):
                    help="tie a parameter to others, e.g. chi_2=chi_1 or v_t=0.5*v_l (repeatable)")
     p.add_argument("--prior", action="append", metavar="NAME=DIST",
                    help="e.g. v_l='lognormal(3000, 0.4)', eta_c='uniform(0.1, 2)' (frees the parameter)")
-    p.add_argument("--noise", default="known", choices=("known", "scaled", "fitted"),
-                   help="σ from the data, scaled by a fitted factor, or a fitted relative σ")
+    p.add_argument("--noise", default="known", choices=("known", "scaled", "fitted", "absolute"),
+                   help="σ from the data, scaled by a fitted factor, a fitted relative σ, or a fitted σ the same for "
+                        "every point (for data without σ that cross zero, δf/f)")
+    p.add_argument("--noise-of", action="append", metavar="DATASET=NOISE",
+                   help="the noise model of one dataset of a joint fit, e.g. nb-cpw-frequency-shift=absolute")
+    p.add_argument("--window", action="append", metavar="VAR=LO:HI",
+                   help="fit only the points with LO ≤ VAR ≤ HI, e.g. T=0.1:1.1 (K, Hz, s, photons; repeatable)")
     p.add_argument("--seed", type=int, default=0, help="seeds the global search and the sampler (default 0)")
     p.add_argument("--search", default="multistart", choices=("multistart", "differential_evolution", "none"),
                    help="global search for the MAP inside the prior support before the local fit and the walkers: "

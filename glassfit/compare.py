@@ -36,20 +36,23 @@ class CriterionRow:
 
 @dataclass(frozen=True)
 class FitStatistics:
-    """χ² (with the data's σ), number of points and of free parameters of a fit; AIC = χ² + 2k and
-    BIC = χ² + k ln n (Gaussian likelihood with known σ, up to a constant shared by every model)."""
+    """χ² (with the data's σ), number of points and of free parameters of a fit, and the deviance −2 ln L_max
+    where σ is fitted.  AIC = D + 2k and BIC = D + k ln n with D = χ² for known σ (the Gaussian −2 ln L up to a
+    constant shared by every model), and D = ``deviance`` when the noise model fits σ: then χ² ≈ n for every
+    model and the fitted −Σ ln s_i is what tells them apart."""
 
     chisqr: float
     ndata: int
     nvarys: int
+    deviance: float | None = None
 
     @property
     def aic(self) -> float:
-        return self.chisqr + 2.0 * self.nvarys
+        return (self.chisqr if self.deviance is None else self.deviance) + 2.0 * self.nvarys
 
     @property
     def bic(self) -> float:
-        return self.chisqr + self.nvarys * np.log(self.ndata)
+        return (self.chisqr if self.deviance is None else self.deviance) + self.nvarys * np.log(self.ndata)
 
 
 def information_criteria(results: dict) -> list[CriterionRow]:

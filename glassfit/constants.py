@@ -22,6 +22,10 @@ amu: float = _c.atomic_mass
 angstrom: float = _c.angstrom
 #: Avogadro constant [1/mol].
 N_A: float = _c.Avogadro
+#: Elementary charge [C].
+e: float = _c.elementary_charge
+#: Vacuum permittivity ε₀ [F/m].
+epsilon_0: float = _c.epsilon_0
 
 
 def kelvin_to_joule(T):
@@ -116,6 +120,11 @@ KG_PER_MOL = Unit("kg mol^-1")
 M_PER_S = Unit("m s^-1")
 METRE = Unit("m")
 DEBYE_T3 = Unit("J m^-3 K^-4")
+PER_MILLION = Unit("1e-6", 1e-6)
+PPM = Unit("ppm", 1e-6)
+PHOTONS = Unit("photons")
+CHARGE_E = Unit("e", e)
+ANGSTROM = Unit("Å", angstrom)
 
 #: Energy attenuation l⁻¹ [1/m] -> dB/m (10/ln 10 = 4.343).
 DB_PER_NEPER_ENERGY = 10.0 / np.log(10.0)
@@ -124,7 +133,8 @@ DB_PER_NEPER_ENERGY = 10.0 / np.log(10.0)
 #: Units accepted at the edges (data files): unit -> (quantity, glassfit unit, factor), value_glassfit = factor · value.
 #: Attenuation: "1/m" is the energy attenuation l⁻¹ (inverse phonon mean free path), the models' convention;
 #: l⁻¹ = 2α with α the amplitude attenuation in Np/m, and 1 dB/m = ln(10)/20 Np/m of α = ln(10)/10 m⁻¹ of l⁻¹.
-#: "1" is a dimensionless relative velocity change δv/v.
+#: "1" is a dimensionless relative change δv/v or δf/f (relative_shift); a resonator's loss is 1/Q, given as 1/Q or
+#: as the quality factor "Q" itself (a reciprocal unit: :data:`RECIPROCAL`); "photons" counts a mean photon number.
 UNITS: dict[str, tuple[str, str, float]] = {
     "K": ("temperature", "K", 1.0),
     "mK": ("temperature", "K", 1e-3),
@@ -159,9 +169,14 @@ UNITS: dict[str, tuple[str, str, float]] = {
     "Np/m": ("attenuation", "1/m", 2.0),
     "dB/m": ("attenuation", "1/m", np.log(10.0) / 10.0),
     "dB/cm": ("attenuation", "1/m", 10.0 * np.log(10.0)),
-    "1": ("velocity_shift", "1", 1.0),
-    "ppm": ("velocity_shift", "1", 1e-6),
+    "1": ("relative_shift", "1", 1.0),
+    "ppm": ("relative_shift", "1", 1e-6),
+    "1/Q": ("loss", "1/Q", 1.0),
+    "Q": ("loss", "1/Q", 1.0),
+    "photons": ("photon_number", "photons", 1.0),
 }
+#: Units whose values are the reciprocal of glassfit's (value_glassfit = 1/value): a quality factor Q -> loss 1/Q.
+RECIPROCAL = frozenset({"Q"})
 
 
 def _unit_key(unit: str) -> str:
@@ -183,5 +198,14 @@ def unit_info(unit: str) -> tuple[str, str, str, float]:
 
 def to_glassfit_unit(values, unit: str) -> tuple[np.ndarray, str]:
     """``values`` given in ``unit`` -> (values in glassfit's unit for that quantity, that unit)."""
-    _, _, target, factor = unit_info(unit)
-    return np.asarray(values, dtype=float) * factor, target
+    name, _, target, factor = unit_info(unit)
+    values = np.asarray(values, dtype=float)
+    return (1.0 / values if name in RECIPROCAL else values * factor), target
+
+
+def error_to_glassfit_unit(errors, values, unit: str) -> np.ndarray:
+    """Standard errors ``errors`` of ``values``, both in ``unit``, -> errors in glassfit's unit: scaled like the
+    values, or σ/y² for a reciprocal unit (first-order propagation, σ(1/Q) = σ_Q/Q²)."""
+    name, _, _, factor = unit_info(unit)
+    errors = np.asarray(errors, dtype=float)
+    return errors / np.asarray(values, dtype=float) ** 2 if name in RECIPROCAL else errors * factor

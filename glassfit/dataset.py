@@ -14,20 +14,21 @@ import numpy as np
 
 from glassfit.validation import finite_array
 
-NATURES = ("measured", "digitized", "synthetic")
+NATURES = ("measured", "digitized", "derived", "synthetic")
 
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Points of one observable in glassfit's units.
 
-    ``x``: independent variable name → array (T [K], f [Hz], t [s], in the model's order), each of one value
-    or as many as ``y``; ``y``: values in ``y_unit``; ``sigma``: their standard errors (same unit, > 0; one
-    value or one per point), or None (only the noise model "fitted" works without).  ``id`` names the dataset
-    in noise-parameter names, summaries and plots; ``observable`` is one of
-    :data:`glassfit.loading.OBSERVABLES` ("" for a generic model); ``nature`` is "measured", "digitized" or
-    "synthetic"; ``true_params`` holds the generating parameters of a synthetic set; ``sha256`` is the source
-    file's hash (for points built in memory, the hash of x, y and σ).
+    ``x``: independent variable name → array (T [K], f [Hz], t [s], n [photons], in the model's order), each of
+    one value or as many as ``y``; ``y``: values in ``y_unit``; ``sigma``: their standard errors (same unit, > 0;
+    one value or one per point), or None (only the noise models "fitted" and "absolute" work without).  ``id``
+    names the dataset in noise-parameter names, summaries and plots; ``observable`` is one of
+    :data:`glassfit.loading.OBSERVABLES` ("" for a generic model); ``nature`` is "measured", "digitized",
+    "derived" (reduced from measured raw data by a committed script) or "synthetic"; ``true_params`` holds the
+    generating parameters of a synthetic set; ``sha256`` is the source file's hash (for points built in memory,
+    the hash of x, y and σ).
 
     >>> d = Dataset({"T": [0.1, 0.2]}, [1.0, 2.0], 0.1, id="demo")
     >>> d.x["T"].shape, d.sigma.tolist(), d.n

@@ -23,6 +23,7 @@ import numpy as np
 
 from glassfit.contract import ReportingModel
 from glassfit.optimize import ONE_SIGMA, prior_half_width
+from glassfit.priors import LogUniform
 
 #: posterior/data-only and posterior/prior width ratios above which a parameter is set by the data, the prior
 RATIO_DATA, RATIO_PRIOR = 0.8, 0.9
@@ -184,13 +185,18 @@ def derived_quantities(objective, theta, cov=None, draws=None) -> list[dict]:
 
 
 def bound_warnings(objective, theta, rtol: float = 1e-6) -> list[str]:
-    """One line per free parameter that sits on a finite edge of its prior support at θ."""
+    """One line per free parameter that sits on a finite edge of its prior support at θ (within ``rtol`` of the
+    support's width, in ln x for a log-uniform prior, whose support spans decades)."""
     out = []
     for name, value in zip(objective.names, objective.vector(theta), strict=True):
-        lo, hi = objective.priors[name].support
+        prior = objective.priors[name]
+        lo, hi = prior.support
+        log = isinstance(prior, LogUniform)
         for edge, side in ((lo, "lower"), (hi, "upper")):
             span = hi - lo if np.isfinite(hi - lo) else max(abs(edge), abs(value))
-            if np.isfinite(edge) and abs(value - edge) <= rtol * span:
+            near = (abs(np.log(value / edge)) <= rtol * np.log(hi / lo) if log and value > 0 else
+                    abs(value - edge) <= rtol * span)
+            if np.isfinite(edge) and near:
                 out.append(f"{name} = {value:.6g} is on the {side} edge of its prior support [{lo:g}, {hi:g}]: "
                            "the data pull it further, and its error bar is not a measurement")
     return out

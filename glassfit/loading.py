@@ -4,9 +4,9 @@ A table is text with one header line and one row per point; the delimiter (comma
 whitespace) is sniffed from the header, ``#`` lines and blank lines are skipped, UTF-8 (with or without a
 BOM), UTF-16 and Windows-1252 files (spreadsheet exports) are read, and decimal commas are accepted when the
 delimiter is not a comma.  Values are converted at this edge to glassfit's units (T in K, f in Hz, t in s,
-c in J/(g K), J/(mol K) or J/(m3 K), κ in W/(m K), attenuation as Q⁻¹ or l⁻¹ in 1/m) by
-:func:`glassfit.constants.to_glassfit_unit`.  Every problem is one :class:`DataError` whose message names
-the file and, where it applies, the line and the column.
+c in J/(g K), J/(mol K) or J/(m3 K), κ in W/(m K), attenuation as Q⁻¹ or l⁻¹ in 1/m, a resonator's loss as 1/Q
+from 1/Q or Q, δv/v and δf/f dimensionless) by :func:`glassfit.constants.to_glassfit_unit`.  Every problem is
+one :class:`DataError` whose message names the file and, where it applies, the line and the column.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassfit.constants import to_glassfit_unit, unit_info
+from glassfit.constants import error_to_glassfit_unit, to_glassfit_unit, unit_info
 from glassfit.contract import card_of
 from glassfit.dataset import Dataset
 
@@ -31,13 +31,17 @@ OBSERVABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "heat_capacity": (("T",), "heat_capacity"),
     "conductivity": (("T",), "conductivity"),
     "attenuation": (("f", "T"), "attenuation"),
-    "velocity": (("f", "T"), "velocity_shift"),
+    "velocity": (("f", "T"), "relative_shift"),
     "time_heat": (("T", "t"), "heat_capacity"),
+    "loss": (("f", "T", "n"), "loss"),
+    "frequency_shift": (("f", "T"), "relative_shift"),
 }
 #: independent variable -> (quantity, default unit in files)
-VARIABLES: dict[str, tuple[str, str]] = {"T": ("temperature", "K"), "f": ("frequency", "Hz"), "t": ("time", "s")}
-#: observables whose values are positive by nature (a heat capacity, a conductivity, an attenuation)
-POSITIVE = ("heat_capacity", "conductivity", "attenuation", "time_heat")
+#: (f of a resonator: its resonance frequency; n: the mean number of photons in it)
+VARIABLES: dict[str, tuple[str, str]] = {"T": ("temperature", "K"), "f": ("frequency", "Hz"), "t": ("time", "s"),
+                                         "n": ("photon_number", "photons")}
+#: observables whose values are positive by nature (a heat capacity, a conductivity, an attenuation, a loss)
+POSITIVE = ("heat_capacity", "conductivity", "attenuation", "time_heat", "loss")
 #: no measured value of any observable comes near this magnitude
 ABSURD = 1e100
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
@@ -116,8 +120,35 @@ def _units(observable, roles, units, name):
     return result
 
 
+def _selected(lines, rows, header, select, name):
+    """(lines, rows) with the header line and the data rows whose cells match ``select`` (column -> text)."""
+    if not select:
+        return lines, rows
+    keep = [all(j < len(cells) and cells[j] == str(text) for j, text in ((header.index(c), t)
+                                                                        for c, t in select.items()))
+            for cells in rows]
+    if not any(keep):
+        wanted = ", ".join(f"{c} = {t!r}" for c, t in select.items())
+        raise DataError(f"{name}: no row has {wanted}")
+    return [lines[0], *(line for line, k in zip(lines[1:], keep, strict=True) if k)], \
+        [cells for cells, k in zip(rows, keep, strict=True) if k]
+
+
+def _check_constant(lines, rows, header, constant, delimiter, name):
+    """DataError at the first row whose cell in a column of ``constant`` differs from the stated value."""
+    for col, value in constant.items():
+        j = header.index(col)
+        for (n, _), cells in zip(lines, rows, strict=True):
+            got = _number(cells[j], delimiter) if j < len(cells) else None
+            if got is None or not np.isclose(got, float(value), rtol=1e-9, atol=0.0):
+                raise DataError(f"{name}: line {n}, column {col!r} reads {cells[j] if j < len(cells) else ''!r} "
+                                f"but the file is stated to be at {col} = {float(value):g} (e.g. by its name); "
+                                "correct the file or the stated value")
+
+
 def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping[str, str] | None = None, *,
-               fixed: Mapping[str, float] | None = None, sigma_rel: float | None = None,
+               fixed: Mapping[str, float] | None = None, sigma_rel: float | None = None, without_sigma: bool = False,
+               select: Mapping[str, str] | None = None, constant: Mapping[str, float] | None = None,
                delimiter: str | None = None, comment: str = "#", title_line: bool = False) -> Dataset:
     """Read a table of one observable into a :class:`Dataset` in glassfit's units, validated.
 
@@ -125,8 +156,9 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
     ----------
     path : str or Path
         The file.
-    observable : {"heat_capacity", "conductivity", "attenuation", "velocity", "time_heat"}
-        What y is; fixes the independent variables (T; f and T; T and t).
+    observable : {"heat_capacity", "conductivity", "attenuation", "velocity", "time_heat", "loss", "frequency_shift"}
+        What y is; fixes the independent variables (T; f and T; T and t; f, T and n for a resonator's loss 1/Q_i at
+        mean photon number n; f and T for its δf/f).
     columns : mapping
         Role -> column name in the header: every independent variable not in ``fixed``, "y", optionally "sigma".
     units : mapping, optional
@@ -136,6 +168,14 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
         Independent variables not in the file, e.g. ``{"f": 1.0}`` with ``units={"f": "kHz"}``.
     sigma_rel : float, optional
         σ = sigma_rel · |y| when the file has no uncertainty column (then mapping "sigma" is an error).
+    without_sigma : bool
+        The file has no uncertainties and none is assumed: σ is left None, for a noise model that fits it
+        ("fitted" or "absolute", :mod:`glassfit.objective`).
+    select : mapping, optional
+        Column name -> text: only the rows whose cell in that column is that text (one series of a long table).
+    constant : mapping, optional
+        Column name -> the value every kept row must hold there, e.g. ``{"Power (dBm)": -80}`` for a file whose
+        name gives its power: a row that disagrees is an error naming the line.
     delimiter : {None, ",", ";", "\\t", " "}
         None sniffs it from the header; " " means runs of whitespace.
     comment : str
@@ -160,9 +200,12 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
     missing = [role for role in needed if role not in columns]
     if missing:
         raise DataError(f"{name}: columns must name the column of {', '.join(missing)}")
-    if ("sigma" in columns) == (sigma_rel is not None):
+    if without_sigma and ("sigma" in columns or sigma_rel is not None):
+        raise DataError(f"{name}: without_sigma contradicts a 'sigma' column or sigma_rel")
+    if not without_sigma and ("sigma" in columns) == (sigma_rel is not None):
         raise DataError(f"{name}: give either a 'sigma' column or sigma_rel (e.g. 0.03), "
-                        + ("not both" if sigma_rel is not None else "neither was given"))
+                        + ("not both" if sigma_rel is not None else
+                           "neither was given (or fit σ with --noise fitted or --noise absolute)"))
     if sigma_rel is not None and not sigma_rel > 0:
         raise DataError(f"{name}: sigma_rel must be > 0, got {sigma_rel}")
     unit = _units(observable, [*independent, "y", *(["sigma"] if "sigma" in columns else [])], units, name)
@@ -195,11 +238,15 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
         if len(cells) > len(header) and any(cells[len(header):]):
             raise DataError(f"{name}: line {n} has {len(cells)} cells, the header {len(header)}: a ragged table "
                             f"(decimal commas in a {delimiter!r}-separated file?); no row may have extra cells")
-    for role, col in columns.items():
+    wanted = {**columns, **{f"select {c}": c for c in select or {}},
+              **{f"constant {c}": c for c in constant or {}}}
+    for role, col in wanted.items():
         if col not in header:
             hint = f" (one column found with delimiter {delimiter!r}: wrong delimiter?)" if len(header) == 1 else ""
             raise DataError(f"{name}: no column {col!r} for {role}; the columns are "
                             f"{', '.join(map(repr, header))}{hint}")
+    lines, rows = _selected(lines, rows, header, select or {}, name)
+    _check_constant(lines[1:], rows, header, constant or {}, delimiter, name)
 
     values = {}
     decimal_comma = False
@@ -244,8 +291,11 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
         converted[role] = to_glassfit_unit(values[role], given)[0]
         if canonical != target:
             notes.append(f"{role} converted from {canonical} to {target}")
-    if sigma_rel is None:
-        sigma = converted["sigma"]
+    if "sigma" in unit:
+        sigma = error_to_glassfit_unit(values["sigma"], values["y"], unit["sigma"][0])
+    elif without_sigma:
+        sigma = None
+        notes.append("no uncertainties: σ is fitted (noise model 'fitted' or 'absolute')")
     else:
         sigma = sigma_rel * np.abs(converted["y"])
         if np.any(sigma == 0):
@@ -264,7 +314,8 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
         notes.append(f"rows were not in increasing ({', '.join(independent)}) order and were sorted")
         log.info("%s: rows sorted by (%s)", name, ", ".join(independent))
     return Dataset(id=path.stem, observable=observable, x={v: converted[v][order] for v in independent},
-                   y=converted["y"][order], sigma=sigma[order], y_unit=unit["y"][2], source=name,
+                   y=converted["y"][order], sigma=None if sigma is None else sigma[order], y_unit=unit["y"][2],
+                   source=name,
                    sha256=hashlib.sha256(raw).hexdigest(), notes=tuple(notes))
 
 

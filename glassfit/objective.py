@@ -15,7 +15,9 @@ with the noise model choosing s_i:
 * ``"known"``  — s_i = σ_i from the data;
 * ``"scaled"`` — s_i = k σ_i with a fitted factor ``sigma_scale[<name>]`` (prior LogUniform(0.1, 10));
 * ``"fitted"`` — s_i = r |y_i|, a fitted relative error ``sigma_rel[<name>]`` (prior LogUniform(1e-4, 1)),
-  for data without σ; relative because glass observables span decades.
+  for data without σ; relative because glass observables span decades;
+* ``"absolute"`` — s_i = a R, the same for every point, a fitted fraction ``sigma_frac[<name>]`` (prior
+  LogUniform(1e-6, 1)) of the data's range R = max y − min y: for data without σ that cross zero (δf/f, δv/v).
 
 This module never imports physics: it takes any :class:`lmfit.Model`.
 """
@@ -36,8 +38,11 @@ from glassfit.validation import trusted_inputs
 
 log = logging.getLogger(__name__)
 
-NOISE_MODELS = ("known", "scaled", "fitted")
-_NOISE_PARAMETER = {"scaled": ("sigma_scale", LogUniform(0.1, 10.0)), "fitted": ("sigma_rel", LogUniform(1e-4, 1.0))}
+NOISE_MODELS = ("known", "scaled", "fitted", "absolute")
+#: the noise models that fit σ of data that give none
+FITTED_NOISE = ("fitted", "absolute")
+_NOISE_PARAMETER = {"scaled": ("sigma_scale", LogUniform(0.1, 10.0)), "fitted": ("sigma_rel", LogUniform(1e-4, 1.0)),
+                    "absolute": ("sigma_frac", LogUniform(1e-6, 1.0))}
 _LN_2PI = math.log(2 * math.pi)
 
 
@@ -233,7 +238,7 @@ class Objective(_ObjectiveBase):
         Its ``x`` keys must be the model's independent variables.
     params : lmfit.Parameters, optional
         Values of the fixed parameters and which ones vary (default ``model.make_params()``).
-    noise : {"known", "scaled", "fitted"}
+    noise : {"known", "scaled", "fitted", "absolute"}
         Noise model (module docstring).
     priors : dict, optional
         name → :class:`~glassfit.priors.Prior` or frozen scipy.stats distribution, overriding the defaults.
@@ -268,15 +273,19 @@ class Objective(_ObjectiveBase):
         if missing:
             raise ValueError(f"{data.id}: x lacks the model's independent variables {missing}; "
                              f"it has {sorted(data.x)}")
-        if noise != "fitted" and data.sigma is None:
-            raise ValueError(f"{data.id}: noise model {noise!r} needs sigma in the data (or use noise='fitted')")
+        if noise not in FITTED_NOISE and data.sigma is None:
+            raise ValueError(f"{data.id}: noise model {noise!r} needs sigma in the data, which gives none; fit σ with "
+                             "noise 'fitted' (relative to |y|) or 'absolute' (the same for every point)")
         if noise == "fitted" and np.any(data.y == 0):
-            raise ValueError(f"{data.id}: noise='fitted' is relative to |y|, which has zeros")
+            raise ValueError(f"{data.id}: noise='fitted' is relative to |y|, which has zeros (use 'absolute')")
+        if noise == "absolute" and np.ptp(data.y) == 0:
+            raise ValueError(f"{data.id}: noise='absolute' is a fraction of the range of y, which is 0")
         self.model, self.data, self.params, self.noise = model, data, params.copy(), noise
         self.card = card_of(model) if card is None else card
         self.model_names = [n for n, p in params.items() if p.vary]
         self._x = {k: data.x[k] for k in model.independent_vars}
-        self._scale = np.abs(data.y) if noise == "fitted" else data.sigma
+        self._scale = {"fitted": np.abs(data.y), "absolute": np.full(data.n, float(np.ptp(data.y)))}.get(noise,
+                                                                                                   data.sigma)
         self.fixed = {n: float(p.value) for n, p in params.items() if not p.vary and not p.expr}
         self.expressions = Expressions(params)
         self._args = [(name, name[len(model.prefix):]) for name in model.param_names]
@@ -301,7 +310,7 @@ class Objective(_ObjectiveBase):
 
     def theta(self, values: dict | lmfit.Parameters | None = None) -> np.ndarray:
         """θ (vector of the free parameters) from a mapping or Parameters; default the ``params`` values,
-        noise parameters 1 ("scaled") or 0.01 ("fitted") unless given."""
+        noise parameters 1 ("scaled") or 0.01 ("fitted", "absolute") unless given."""
         values = self.params if values is None else values
         get = (lambda n: values[n].value) if isinstance(values, lmfit.Parameters) else values.__getitem__
         defaults = {self.noise_name: 1.0 if self.noise == "scaled" else 0.01} if self.noise_name else {}
@@ -419,4 +428,4 @@ class JointObjective(_ObjectiveBase):
         return np.concatenate([o._residuals(named) for o in self.objectives], axis=-1)
 
 
-__all__ = ["NOISE_MODELS", "Expressions", "JointObjective", "Objective"]
+__all__ = ["FITTED_NOISE", "NOISE_MODELS", "Expressions", "JointObjective", "Objective"]

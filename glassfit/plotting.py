@@ -30,7 +30,7 @@ VIEW_POWERS = {"heat_capacity": 1, "time_heat": 1, "conductivity": 2}
 SUPERSCRIPTS = {1: "", 2: "²", 3: "³", 4: "⁴"}
 #: axis label of each observable (the dataset's ``observable``)
 OBSERVABLE_SYMBOLS = {"heat_capacity": "c", "conductivity": "κ", "attenuation": "attenuation",
-                      "velocity": "δv/v", "time_heat": "c(T, t)"}
+                      "velocity": "δv/v", "time_heat": "c(T, t)", "loss": "1/Q_i", "frequency_shift": "δf/f"}
 
 
 def _part(objective, dataset):
@@ -113,6 +113,33 @@ def _groups(part):
     return primary, groups
 
 
+#: more combinations of the other independent variables than this (one per point, e.g. a photon number that moves
+#: with Q_l) and a fit figure shows the model at the data points, coloured by that variable, instead of curves;
+#: up to 10 curves take the colour cycle, more a viridis sequence
+MAX_CURVES = 24
+
+
+def _draw_points(part, curves, what, sigma, primary, fig, top, bottom):
+    """The fit figure's panels when the other variables take too many values for one curve each: data and the
+    model at each point (a bar), coloured on a log scale by the other variable that varies most."""
+    from matplotlib.colors import LogNorm, Normalize
+
+    data = part.data
+    others = [n for n in data.x if n != primary]
+    colour_by = max(others, key=lambda n: np.ptp(np.log(data.x[n])) if np.all(data.x[n] > 0) else np.ptp(data.x[n]))
+    c = data.x[colour_by]
+    norm = LogNorm(c.min(), c.max()) if c.min() > 0 and c.max() > 3 * c.min() else Normalize(c.min(), c.max())
+    band = curves(data.x, data.id)
+    xs = data.x[primary]
+    if "lo68" in band:
+        top.vlines(xs, band["lo68"], band["hi68"], colors="0.5", lw=2.5, alpha=0.5, label="68 % band at the points")
+    top.errorbar(xs, data.y, sigma, fmt="none", ecolor="0.7", lw=0.6, capsize=0)
+    dots = top.scatter(xs, data.y, c=c, norm=norm, cmap="viridis", s=10, label="data")
+    top.scatter(xs, band["median"], c=c, norm=norm, cmap="viridis", marker="_", s=60, label=f"{what} model")
+    bottom.scatter(xs, (data.y - band["median"]) / sigma, c=c, norm=norm, cmap="viridis", s=10)
+    fig.colorbar(dots, ax=[top, bottom], label=_axis_label(colour_by, X_UNITS.get(colour_by, "")))
+
+
 def _save(fig, path):
     if path is not None:
         fig.savefig(Path(path), dpi=DPI)
@@ -167,8 +194,6 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid, power):
     fig = Figure(figsize=(6.4, 6.0), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     banded = False
-    colours = [f"C{k}" for k in range(len(groups))] if len(groups) <= 10 else \
-        [colormaps["viridis"](k / (len(groups) - 1)) for k in range(len(groups))]
     observable = data.observable
     if power is None:
         power = VIEW_POWERS.get(observable, 0)
@@ -179,6 +204,11 @@ def _draw(objective, dataset, theta, curves, what, title, path, n_grid, power):
     def view(x, values):                   # the view physicists read: c/T, κ/T² (the TLS part flat in T)
         return values / np.asarray(x["T"], float) ** power if power else values
 
+    if len(groups) > MAX_CURVES:
+        _draw_points(part, curves, what, sigma, primary, fig, top, bottom)
+        groups = []
+    colours = ([f"C{k}" for k in range(len(groups))] if len(groups) <= 10 else
+               [colormaps["viridis"](k / (len(groups) - 1)) for k in range(len(groups))])
     for (label, mask, fixed), colour in zip(groups, colours, strict=True):
         xs = data.x[primary][mask]
         grid = np.geomspace(xs.min(), xs.max(), n_grid) if xs.min() > 0 else np.linspace(xs.min(), xs.max(), n_grid)

@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from glassfit import datasets, expressions, models, optimize, priors
 from glassfit.contract import card_of
 from glassfit.dataset import Dataset
@@ -22,6 +24,8 @@ FAMILIES = {
     "attenuation": {"kki": models.KKIAttenuationModel, "stm": models.STMAttenuationModel},
     "velocity": {"kki": models.KKIVelocityModel, "stm": models.STMVelocityModel},
     "time_heat": {"kki": models.KKITimeHeatModel, "stm": models.BlackTimeHeatModel},
+    "loss": {"kki": models.KKIResonatorLossModel, "stm": models.STMResonatorLossModel},
+    "frequency_shift": {"kki": models.KKIResonatorShiftModel, "stm": models.STMResonatorShiftModel},
 }
 
 
@@ -134,6 +138,25 @@ def _distinct_ids(loaded: list[Dataset], where: list[str]) -> list[Dataset]:
     return out
 
 
+def windowed(dataset: Dataset, window: dict) -> Dataset:
+    """``dataset`` with only its points inside ``window`` (variable → (lo, hi), inclusive; variables it lacks are
+    ignored), the dropped count in its notes; DataError if none is left or too few for a fit."""
+    keep = np.ones(dataset.n, bool)
+    for name, (lo, hi) in window.items():
+        if name in dataset.x:
+            keep &= (dataset.x[name] >= lo) & (dataset.x[name] <= hi)
+    if keep.all():
+        return dataset
+    if keep.sum() < 2:
+        limits = ", ".join(f"{n} in [{lo:g}, {hi:g}]" for n, (lo, hi) in window.items())
+        raise DataError(f"{dataset.label}: --window keeps {keep.sum()} of its {dataset.n} points ({limits})")
+    limits = ", ".join(f"{n} ∈ [{lo:g}, {hi:g}]" for n, (lo, hi) in window.items() if n in dataset.x)
+    return dataclasses.replace(dataset, x={k: v[keep] for k, v in dataset.x.items()}, y=dataset.y[keep],
+                               sigma=None if dataset.sigma is None else dataset.sigma[keep],
+                               notes=(*dataset.notes, f"window {limits}: {dataset.n - keep.sum()} of {dataset.n} "
+                                                      "points left out"))
+
+
 def build(spec: RunSpec) -> Problem:
     """Load the data, build the models, apply ``spec``'s values, flags and priors, and make the objective."""
     where = [s if s in datasets.catalog() else str(Path(s).resolve()) for s in spec.sources]
@@ -142,6 +165,10 @@ def build(spec: RunSpec) -> Problem:
     reads = datasets.file_reads(spec.sources, spec.read)
     loaded = _distinct_ids([datasets.load_source(s, read) for s, read in zip(spec.sources, reads, strict=True)],
                            where)
+    unknown = sorted(set(spec.noise_of) - {d.id for d in loaded})
+    if unknown:
+        raise ValueError(f"--noise-of {unknown[0]}: no such dataset; the datasets are {[d.id for d in loaded]}")
+    loaded = [windowed(d, spec.window) for d in loaded]
     entries = [datasets.catalog().get(s) for s in spec.sources]
     built = [model_for(d, spec.model, spec.t_exp, e) for d, e in zip(loaded, entries, strict=True)]
     all_params = [m.make_params() for m in built]
@@ -162,7 +189,8 @@ def build(spec: RunSpec) -> Problem:
         check_against_model(dataset, model, params)
         own = {n: p for n, p in parsed.items() if n in params and params[n].vary and not params[n].expr}
         card = card_of(model).in_logarithms([n for n in spec.log if n in params])
-        parts.append(Objective(model, dataset, params, noise=spec.noise, priors=own, card=card))
+        parts.append(Objective(model, dataset, params, noise=spec.noise_of.get(dataset.id, spec.noise), priors=own,
+                               card=card))
     objective = parts[0] if len(parts) == 1 else JointObjective(parts, priors=parsed)
     return Problem(loaded, built, all_params, objective)
 

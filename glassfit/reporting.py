@@ -88,7 +88,7 @@ def write_report(problem: Problem, spec: RunSpec, out: Path, summary: dict, comm
     lines += ["Reproduce with:", "", "```bash", command or command_line(spec, out), "```", "", "## Model", ""]
     for dataset, model, params in zip(problem.datasets, problem.models, problem.params, strict=True):
         lines.append(f"- `{dataset.id}` ({dataset.observable}, {dataset.y_unit}): `{model.name_id}` "
-                     f"({type(model).__name__}), noise model `{spec.noise}`")
+                     f"({type(model).__name__}), noise model `{spec.noise_of.get(dataset.id, spec.noise)}`")
         fixed = {n: p.value for n, p in params.items() if not p.vary and not p.expr}
         tied = {n: p.expr for n, p in params.items() if p.expr and n in spec.ties}
         lines.append("  - fixed: " + (", ".join(f"{n} = {v:.6g}{unit_suffix(model.spec(n).unit)}"

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from glassfit import expressions, models, optimize, rundir
+from glassfit.loading import VARIABLES
+from glassfit.objective import NOISE_MODELS
 
 #: the two model families of every observable (glassfit.problem.FAMILIES)
 FAMILY_NAMES = ("kki", "stm")
@@ -51,8 +53,10 @@ class RunSpec:
     as ln NAME (a new parameter ``ln_NAME``; NAME becomes derived) — for scales that the data fix only in
     combination, whose posterior ridges are straight in logarithms; ``ties``: NAME → lmfit expression of
     other parameters (e.g. ``{"chi_2": "chi_1"}``); ``priors``: NAME → prior text
-    (:func:`glassfit.priors.prior_from_text`); ``noise``: "known", "scaled" or "fitted"; ``search``: the
-    global search for the MAP (:data:`SEARCHES`) with ``starts`` local fits (default max(6, 2 d));
+    (:func:`glassfit.priors.prior_from_text`); ``noise``: "known", "scaled", "fitted" or "absolute"
+    (:mod:`glassfit.objective`), for every dataset but those ``noise_of`` names (dataset id → noise model);
+    ``window``: variable → (lo, hi), the points kept (e.g. ``{"T": (0.1, 1.1)}``, in K, Hz, s, photons); ``search``:
+    the global search for the MAP (:data:`SEARCHES`) with ``starts`` local fits (default max(6, 2 d));
     ``t_exp``: the measurement time [s] of heat-capacity data (None: equilibrium, t → ∞).
     """
 
@@ -67,6 +71,8 @@ class RunSpec:
     ties: dict = field(default_factory=dict)
     priors: dict = field(default_factory=dict)
     noise: str = "known"
+    noise_of: dict = field(default_factory=dict)
+    window: dict = field(default_factory=dict)
     walkers: int | None = None
     steps: int = 3000
     until_converged: bool = True
@@ -99,6 +105,13 @@ class RunSpec:
             raise ValueError(f"--starts must be ≥ 1, got {self.starts}")
         if self.t_exp is not None and not (math.isfinite(self.t_exp) and self.t_exp > 0):
             raise ValueError(f"--t-exp must be a positive time in seconds, got {self.t_exp}")
+        for name, noise in (("--noise", self.noise), *((f"--noise-of {k}", v) for k, v in self.noise_of.items())):
+            if noise not in NOISE_MODELS:
+                raise ValueError(f"{name}: the noise model must be one of {NOISE_MODELS}, got {noise!r}")
+        for name, limits in self.window.items():
+            if name not in VARIABLES or len(limits) != 2 or not limits[0] < limits[1]:
+                raise ValueError(f"--window {name}: give a variable of {list(VARIABLES)} and LO:HI with LO < HI, "
+                                 f"got {limits!r}")
         if self.model not in FAMILY_NAMES and self.model not in models.REGISTRY:
             raise ValueError(f"unknown model {self.model!r}; use one of {list(FAMILY_NAMES)} or a model of "
                              f"`glassfit models`: {sorted(models.REGISTRY)}")
@@ -143,6 +156,8 @@ def command_line(spec: RunSpec, out: Path) -> str:
     words = ["glassfit", "fit", *spec.sources, "--model", spec.model, "--method", spec.method, "--out", str(out)]
     for read in spec.read if isinstance(spec.read, list | tuple) else [spec.read]:
         for key, value in read.items():
+            if key == "without_sigma":              # implied by the noise model
+                continue
             if key == "columns" or key == "units":
                 words += [f"--{key}", ",".join(f"{k}={v}" for k, v in value.items())]
             else:
@@ -154,6 +169,8 @@ def command_line(spec: RunSpec, out: Path) -> str:
     words += [w for name, expr in spec.ties.items() for w in ("--tie", f"{name}={expr}")]
     words += [w for name, text in spec.priors.items() for w in ("--prior", f"{name}={text}")]
     words += ["--noise", spec.noise, "--seed", str(spec.seed)]
+    words += [w for name, noise in spec.noise_of.items() for w in ("--noise-of", f"{name}={noise}")]
+    words += [w for name, (lo, hi) in spec.window.items() for w in ("--window", f"{name}={lo:g}:{hi:g}")]
     words += [] if spec.search == "multistart" else ["--search", spec.search]
     words += [] if spec.starts is None else ["--starts", str(spec.starts)]
     words += [] if spec.t_exp is None else ["--t-exp", f"{spec.t_exp:g}"]

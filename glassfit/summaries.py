@@ -20,7 +20,14 @@ NOISE_TEXT = {
     "known": "σ as given in the data (noise model `known`): errors are not rescaled by χ²_ν",
     "scaled": "σ scaled by a fitted factor per dataset (noise model `scaled`)",
     "fitted": "a fitted relative σ per dataset (noise model `fitted`)",
+    "absolute": "a fitted σ per dataset, the same for its every point (noise model `absolute`)",
 }
+
+
+def noise_text(spec: RunSpec) -> str:
+    """How the errors' σ is set: the run's noise model and the datasets that have their own."""
+    own = "; ".join(f"{name}: {NOISE_TEXT[noise]}" for name, noise in spec.noise_of.items())
+    return NOISE_TEXT[spec.noise] + (f" (except {own})" if own else "")
 
 
 def search_doc(found: optimize.MapResult, objective, limit: int = 8) -> dict:
@@ -33,13 +40,16 @@ def search_doc(found: optimize.MapResult, objective, limit: int = 8) -> dict:
 
 
 def statistics(problem: Problem, theta) -> dict:
-    """χ², points, free parameters, χ²_ν, AIC, BIC and P(χ² ≥ observed) at θ, under the stated noise model."""
+    """χ², points, free parameters, χ²_ν, the deviance −2 ln L (σ fitted; else None), AIC, BIC and
+    P(χ² ≥ observed) at θ, under the stated noise model (:class:`glassfit.compare.FitStatistics`)."""
     objective = problem.objective
     chisqr = float(np.sum(objective.residuals(theta) ** 2))
     n = int(sum(d.n for d in problem.datasets))
-    stats = comparison.FitStatistics(chisqr, n, objective.ndim)
+    fitted_noise = any(part.noise_name for part in objective.parts)
+    deviance = -2.0 * float(objective.logl(theta)) if fitted_noise else None
+    stats = comparison.FitStatistics(chisqr, n, objective.ndim, deviance)
     dof = max(n - objective.ndim, 1)
-    return {"chisqr": chisqr, "ndata": n, "nvarys": objective.ndim, "redchi": chisqr / dof,
+    return {"chisqr": chisqr, "ndata": n, "nvarys": objective.ndim, "redchi": chisqr / dof, "deviance": deviance,
             "aic": stats.aic, "bic": stats.bic, "p_value": float(chi2_distribution.sf(chisqr, dof))}
 
 
@@ -67,7 +77,7 @@ def leastsq_summary(problem: Problem, spec: RunSpec) -> dict:
                "parameters": [{"name": name, "unit": units[name], "value": float(v), "stderr": float(e)}
                               for name, v, e in zip(objective.names, theta, errors, strict=True)],
                **statistics(problem, theta), "prior_penalty": found.best.prior_penalty,
-               "noise": spec.noise, "errors": "Laplace approximation at the MAP; " + NOISE_TEXT[spec.noise],
+               "noise": spec.noise, "errors": "Laplace approximation at the MAP; " + noise_text(spec),
                "search": search_doc(found, objective),
                "priors": objective.prior_descriptions(),
                "datasets": [{"name": d.id, "points": d.n, "sha256": d.sha256, "nature": d.nature}
@@ -87,7 +97,7 @@ def posterior_summary(problem: Problem, spec: RunSpec, out: Path, chain: Path, s
     doc = results.load_summary(out / "summary.json")
     theta = posterior.map()
     doc.update({"method": "emcee", "noise": spec.noise,
-                "errors": "posterior 16/84 % quantiles; " + NOISE_TEXT[spec.noise],
+                "errors": "posterior 16/84 % quantiles; " + noise_text(spec),
                 "search": search, **statistics(problem, theta)})
     doc.update(diagnostics(problem, theta, draws=posterior.samples(max_draws=max(200, posterior.nwalkers))))
     doc = clean(doc)
@@ -111,10 +121,14 @@ POOR_FIT_P = 1e-3
 
 
 def fit_quality(summary: dict) -> str:
-    """One sentence: P(χ² ≥ the observed χ²) under the stated noise model, and whether the fit is poor."""
+    """One sentence: P(χ² ≥ the observed χ²) under the stated noise model, and whether the fit is poor (or, with σ
+    fitted, that χ² cannot say)."""
     p = summary.get("p_value")
     if p is None:
         return ""
+    if summary.get("deviance") is not None:
+        return (f"σ is fitted, so χ² ≈ n by construction and P(χ² ≥ {summary['chisqr']:.4g}) says nothing of the fit "
+                f"(judge it by the fitted σ and the residuals); AIC and BIC use −2 ln L = {summary['deviance']:.5g}.")
     verdict = (" — **a poor fit**: the model does not describe these data within their σ" if p < POOR_FIT_P else "")
     return (f"Goodness of fit: P(χ² ≥ {summary['chisqr']:.4g}) {probability_text(p)} under the stated noise "
             f"model{verdict}.")

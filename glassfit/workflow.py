@@ -186,7 +186,7 @@ def compare(spec: RunSpec, families=("kki", "stm"), out=None, quiet: bool = True
         problem = build(dataclasses.replace(spec, model=family, method="leastsq"))
         found = find_map(problem, spec, use_priors=False)
         s = summaries.statistics(problem, found.theta)
-        fits[family] = comparison.FitStatistics(s["chisqr"], s["ndata"], s["nvarys"])
+        fits[family] = comparison.FitStatistics(s["chisqr"], s["ndata"], s["nvarys"], s["deviance"])
         objectives[family] = problem.objective
         if loo:
             run = fit(dataclasses.replace(spec, model=family, method="emcee"), out / family, quiet=quiet)

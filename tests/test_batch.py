@@ -31,8 +31,10 @@ OPTIONS = [(name, {}) for name in sorted(REGISTRY)] + [
 
 
 def points(model):
-    """Two frequencies and two times over the temperatures, for whichever independent variables ``model`` takes."""
-    values = {"T": np.tile(T, 2), "f": np.repeat([3e4, 3e6], T.size), "t": np.repeat([1.0, 1e3], T.size)}
+    """Two frequencies, two times and two photon numbers over the temperatures, for whichever independent variables
+    ``model`` takes."""
+    values = {"T": np.tile(T, 2), "f": np.repeat([3e4, 3e6], T.size), "t": np.repeat([1.0, 1e3], T.size),
+              "n": np.repeat([10.0, 1e6], T.size)}
     return {name: values[name] for name in model.independent}
 
 

@@ -207,7 +207,7 @@ def test_joint_fit_shares_parameters_by_name(tmp_path):
 
 
 @pytest.mark.skipif(not os.environ.get("GLASSFIT_DATA_DIR"),
-                    reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets/cmb-s4)")
+                    reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets)")
 def test_log_sampling_turns_a_lognormal_prior_into_a_normal_one():
     spec = RunSpec(("stycast-1266",), "stm", method="leastsq", log=("C", "v_l"), ties={"v_t": "0.5*v_l"},
                    priors={"v_l": "lognormal(3000, 0.4)"})

@@ -19,9 +19,13 @@ from glassfit.models import REGISTRY
 
 SHARED = os.environ.get("GLASSFIT_DATA_DIR")
 needs_data = pytest.mark.skipif(not SHARED,
-                                reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets/cmb-s4)")
-UPSTREAM = ("https://raw.githubusercontent.com/CMB-S4/Cryogenic_Material_Properties/"
-            "228e540e7c2503611c4fbdf5d90e323e8ea85caf/")
+                                reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets)")
+#: each collection's upstream repository at its pinned commit
+UPSTREAM = {"cmb-s4": "https://raw.githubusercontent.com/CMB-S4/Cryogenic_Material_Properties/"
+                      "228e540e7c2503611c4fbdf5d90e323e8ea85caf/",
+            "resonators/philzghub-cpwfit": "https://raw.githubusercontent.com/philzghub/"
+                                           "Quality_Factor_and_Frequency_Shift_Fitting/"
+                                           "61cd1b781269267f0c5827475e75017eb70829b9/"}
 THIRD_PARTY = [e.id for e in list_datasets() if e.url]
 SYNTHETIC = [e.id for e in list_datasets() if e.nature == "synthetic"]
 
@@ -46,15 +50,29 @@ def test_catalog_lists_the_required_datasets():
 @pytest.mark.parametrize("dataset_id", THIRD_PARTY)
 def test_third_party_entries_point_at_the_pinned_upstream_file(dataset_id):
     e = catalog()[dataset_id]
-    assert e.url == UPSTREAM + quote(e.file) and " " not in e.url
-    assert len(e.sha256) == 64 and e.sigma_rel == 0.03
+    assert e.url == UPSTREAM[e.collection] + quote(e.file) and " " not in e.url
+    assert len(e.sha256) == 64
+    # digitized κ(T): 3 % (the compilation gives no σ); the resonator files give none either: σ is fitted
+    assert (e.sigma_rel, e.uncertainties) == ((0.03, "given") if e.nature == "digitized" else (None, "none"))
     assert not (DATA / e.file).exists()                         # never copied into the repository
 
 
+def _shared_sums(collection: str) -> dict[str, str]:
+    """path under ``collection`` → sha256, from the SHA256SUMS.txt of the collection or of its parent folder."""
+    folder, sums = Path(SHARED) / collection, {}
+    for where, prefix in ((folder, ""), (folder.parent, folder.name + "/")):
+        if (where / "SHA256SUMS.txt").is_file():
+            for line in (where / "SHA256SUMS.txt").read_text().splitlines():
+                path, digest = line.rsplit(" ", 1)
+                if path.startswith(prefix):
+                    sums[path.removeprefix(prefix)] = digest
+    return sums
+
+
 @needs_data
-def test_catalog_sha256_are_the_compilations():
-    sums = dict(line.rsplit(" ", 1) for line in (Path(SHARED) / "SHA256SUMS.txt").read_text().splitlines())
-    assert all(catalog()[i].sha256 == sums[catalog()[i].file] for i in THIRD_PARTY)
+def test_catalog_sha256_are_the_upstream_files():
+    for e in [*(catalog()[i] for i in THIRD_PARTY), *datasets.raw_catalog().values()]:
+        assert e.sha256 == _shared_sums(e.collection)[e.file], e.id
 
 
 @pytest.mark.parametrize("dataset_id", [pytest.param(i, marks=needs_data) for i in THIRD_PARTY] + SYNTHETIC)
@@ -64,7 +82,8 @@ def test_loaded_datasets_match_their_catalog_entry(dataset_id):
     assert tuple(data.x) == tuple(e.ranges)
     for name, (lo, hi) in e.ranges.items():
         assert (data.x[name].min(), data.x[name].max()) == pytest.approx((lo, hi), rel=1e-9)
-    assert np.all(data.sigma > 0) and data.nature == e.nature and data.citation == e.citation
+    assert (data.sigma is None if e.uncertainties == "none" else np.all(data.sigma > 0))
+    assert data.nature == e.nature and data.citation == e.citation
     assert ("SYNTHETIC" in data.label) == (e.nature == "synthetic")
     assert ("SYNTHETIC" in show_dataset(dataset_id)) == (e.nature == "synthetic")
 
@@ -95,7 +114,7 @@ def test_unknown_id_and_bad_data_dir(tmp_path, monkeypatch):
 
 def test_sha256_mismatch_in_the_data_dir(tmp_path, monkeypatch):
     e = catalog()["vespel-sp1"]
-    target = tmp_path / e.file
+    target = tmp_path / e.local_path
     target.parent.mkdir(parents=True)
     target.write_text("VESPEL SP-1 ROD:,RunyanJones,2008\nT_bar,k (W/m*K),k/T\n0.328,4.17E-04,1.27E-03\n")
     monkeypatch.setenv("GLASSFIT_DATA_DIR", str(tmp_path))
@@ -122,9 +141,11 @@ def offline_pooch(tmp_path, monkeypatch):
 
 @needs_data
 def test_fetch_downloads_once_into_the_cache(offline_pooch, tmp_path):
-    urls = offline_pooch(lambda url, out: shutil.copy(Path(SHARED) / unquote(url.removeprefix(UPSTREAM)), out))
+    upstream = UPSTREAM["cmb-s4"]
+    urls = offline_pooch(lambda url, out: shutil.copy(Path(SHARED) / "cmb-s4" / unquote(url.removeprefix(upstream)),
+                                                      out))
     path = fetch("stycast-1266")
-    assert path == tmp_path / "cache" / "data" / catalog()["stycast-1266"].file and path.is_file()
+    assert path == tmp_path / "cache" / "data" / catalog()["stycast-1266"].local_path and path.is_file()
     assert load("stycast-1266").n == 13 and fetch("stycast-1266") == path
     assert urls == [catalog()["stycast-1266"].url]                          # cached: downloaded only once
 
@@ -149,9 +170,10 @@ def test_download_failure_is_one_message(offline_pooch):
 def test_registry_holds_every_third_party_file(tmp_path, monkeypatch):
     monkeypatch.setenv("GLASSFIT_CACHE_DIR", str(tmp_path))
     pup = datasets.registry()
-    assert set(pup.registry) == {catalog()[i].file for i in THIRD_PARTY}
-    e = catalog()["macor"]
-    assert pup.registry[e.file] == f"sha256:{e.sha256}" and pup.get_url(e.file) == e.url
+    raw = datasets.raw_catalog().values()
+    assert set(pup.registry) == {catalog()[i].local_path for i in THIRD_PARTY} | {e.local_path for e in raw}
+    for e in (catalog()["macor"], catalog()["nb-cpw-loss-80dbm"], *raw):
+        assert pup.registry[e.local_path] == f"sha256:{e.sha256}" and pup.get_url(e.local_path) == e.url
 
 
 def test_synthetic_files_are_what_the_generator_writes(monkeypatch):

@@ -10,9 +10,17 @@ T = np.geomspace(0.05, 1.0, 25)
 
 
 def independent(model, temps=T):
-    """Values of every independent variable of ``model``: temperatures, 1 MHz for frequencies, 10 s for times."""
-    values = {"T": temps, "f": np.full(temps.shape, 1e6), "t": np.full(temps.shape, 10.0)}
+    """Values of every independent variable of ``model``: temperatures, 1 MHz for frequencies (5 GHz for a
+    resonator), 10 s for times, 100 photons."""
+    f = 5e9 if "resonator" in model.name_id else 1e6
+    values = {"T": temps, "f": np.full(temps.shape, f), "t": np.full(temps.shape, 10.0),
+              "n": np.full(temps.shape, 100.0)}
     return {name: values[name] for name in model.independent}
+
+
+def signed(name):
+    """Whether model ``name`` gives a signed shift (δv/v, δf/f) rather than a positive quantity."""
+    return name.endswith(("velocity", "shift"))
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -21,7 +29,7 @@ def test_every_model_is_finite_over_random_draws(name, rng):
     for _ in range(15):
         y = model.eval(model.random(rng), **independent(model))
         assert y.shape == T.shape and np.all(np.isfinite(y))
-        if not model.name_id.endswith("velocity"):          # δv/v is a signed shift
+        if not signed(model.name_id):                       # δv/v, δf/f are signed shifts
             assert np.all(y > 0)
 
 
@@ -261,16 +269,19 @@ def test_kki_models_evaluate_at_the_bound_corner(name):
     model = REGISTRY[name]()
     values = _values(model, eta_c=1.5, xi_c=1.7, log10_N=29.0)
     y = model.eval(**independent(model), **values)
-    assert np.all(np.isfinite(y)) and (name.endswith("velocity") or np.all(y > 0))
+    assert np.all(np.isfinite(y)) and (signed(name) or np.all(y > 0))
 
 
 # --- derived quantities and validity warnings ------------------------------------------------------------------
 
 UNITS = {"n_amplitude": "J^-1 m^-3", "n_slope": "1", "double_well_fraction": "1", "C_eff": "1", "mu": "1",
-         "kappa_T2": "W m^-1 K^-3", "C_v_l": "m s^-1", "C_l": "1"}
+         "kappa_T2": "W m^-1 K^-3", "C_v_l": "m s^-1", "C_l": "1", "Fdelta0_eff": "1"}
 EXPECTED = {"stm_heat_capacity": set(), "black_time_heat": set(), "stm_conductivity": {"kappa_T2", "C_v_l"},
             "stm_attenuation": {"C_l"}, "stm_velocity": {"C_l"},
-            "kki_heat_capacity": {"n_amplitude", "n_slope", "double_well_fraction"}}
+            "kki_heat_capacity": {"n_amplitude", "n_slope", "double_well_fraction"},
+            "stm_resonator_loss": set(), "stm_resonator_shift": set(),
+            "kki_resonator_loss": {"Fdelta0_eff", "mu", "double_well_fraction"},
+            "kki_resonator_shift": {"Fdelta0_eff", "mu", "double_well_fraction"}}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -398,7 +409,9 @@ def test_describe_lists_every_row_of_every_model():
 
 OUTPUTS = {"stm_heat_capacity": "J/(g K)", "kki_heat_capacity": "J/(g K)", "black_time_heat": "J/(g K)",
            "kki_time_heat": "J/(g K)", "stm_conductivity": "W/(m K)", "kki_conductivity": "W/(m K)",
-           "stm_attenuation": "Q^-1", "kki_attenuation": "Q^-1", "stm_velocity": "1", "kki_velocity": "1"}
+           "stm_attenuation": "Q^-1", "kki_attenuation": "Q^-1", "stm_velocity": "1", "kki_velocity": "1",
+           "stm_resonator_loss": "1/Q", "kki_resonator_loss": "1/Q", "stm_resonator_shift": "1",
+           "kki_resonator_shift": "1"}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -456,7 +469,9 @@ RECOVERY = {"stm_heat_capacity": ("P0", 2.5, 1e-9), "black_time_heat": ("P0", 2.
             "stm_attenuation": ("P0", 2.5, 1e-9), "stm_velocity": ("P0", 2.5, 1e-9),
             "kki_attenuation": ("log10_N", 27.2, 1e-9), "kki_velocity": ("log10_N", 27.2, 1e-9),
             "kki_heat_capacity": ("log10_N", 27.2, 1e-7), "kki_time_heat": ("log10_N", 27.2, 1e-7),
-            "stm_conductivity": ("C", 8.0, 1e-2), "kki_conductivity": ("log10_N", 27.2, 2e-4)}
+            "stm_conductivity": ("C", 8.0, 1e-2), "kki_conductivity": ("log10_N", 27.2, 2e-4),
+            "stm_resonator_loss": ("Fdelta0", 2.5, 1e-9), "stm_resonator_shift": ("Fdelta0", 2.5, 1e-9),
+            "kki_resonator_loss": ("log10_N", 27.2, 1e-9), "kki_resonator_shift": ("log10_N", 27.2, 1e-9)}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

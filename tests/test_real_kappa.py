@@ -18,7 +18,7 @@ from glassfit.datasets import load
 from glassfit.models import STMConductivityModel
 
 pytestmark = pytest.mark.skipif(not os.environ.get("GLASSFIT_DATA_DIR"),
-                                reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets/cmb-s4)")
+                                reason="GLASSFIT_DATA_DIR is not set (CI sets it to ../shared/datasets)")
 VELOCITY = ["--tie", "v_t=0.5*v_l", "--prior", "v_l=lognormal(3000, 0.4)"]
 
 

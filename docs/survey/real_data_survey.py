@@ -1,6 +1,6 @@
 """Every measured dataset of the catalog fitted with the KKI and the STM models through the command line.
 
-Run: GLASSFIT_DATA_DIR=../shared/datasets/cmb-s4 python docs/survey/real_data_survey.py [OUT]   (≈ 3 min)
+Run: GLASSFIT_DATA_DIR=../shared/datasets python docs/survey/real_data_survey.py [OUT]   (≈ 3 min)
 
 Each κ(T) dataset is fitted by ``glassfit fit ID --model kki|stm --method leastsq`` with no hand-set starting
 values: the global search (Latin-hypercube multistart, seed 0) finds the MAP inside the prior support.  The

@@ -14,7 +14,8 @@ One module per observable, with its maths entry points, tables and documentation
 * :mod:`~glassfit.models.rows` — the shared rows (ρ, M, v_l, v_t, c₃, the KKI rows, χ, γ, P̄, C, A_R, W, L, δv₀);
 * :mod:`~glassfit.models.kki` and :mod:`~glassfit.models.stm` — what the models of one theory share;
 * :mod:`~glassfit.models.heat` — c(T) (physics.md §4); :mod:`~glassfit.models.time_heat` — c(T, t) (§7);
-* :mod:`~glassfit.models.conductivity` — κ(T) (§6); :mod:`~glassfit.models.acoustic` — Q⁻¹ and δv/v (§5).
+* :mod:`~glassfit.models.conductivity` — κ(T) (§6); :mod:`~glassfit.models.acoustic` — Q⁻¹ and δv/v (§5);
+* :mod:`~glassfit.models.resonator` — a superconducting resonator's 1/Q_i(T, n) and δf/f(T) (docs/physics.md §11).
 """
 
 from __future__ import annotations
@@ -44,12 +45,19 @@ from glassfit.models.kki import (
     log_slope,
     reference_temperature,
 )
+from glassfit.models.resonator import (
+    KKIResonatorLossModel,
+    KKIResonatorShiftModel,
+    STMResonatorLossModel,
+    STMResonatorShiftModel,
+)
 from glassfit.models.time_heat import BlackTimeHeatModel, KKITimeHeatModel
 
 #: Every registered model class by its id.
 REGISTRY: dict[str, type[GlassModel]] = {cls.name_id: cls for cls in (
     STMHeatCapacityModel, KKIHeatCapacityModel, STMConductivityModel, KKIConductivityModel, STMAttenuationModel,
-    STMVelocityModel, KKIAttenuationModel, KKIVelocityModel, BlackTimeHeatModel, KKITimeHeatModel)}
+    STMVelocityModel, KKIAttenuationModel, KKIVelocityModel, BlackTimeHeatModel, KKITimeHeatModel,
+    STMResonatorLossModel, STMResonatorShiftModel, KKIResonatorLossModel, KKIResonatorShiftModel)}
 
 
 def describe(name: str) -> str:
@@ -87,6 +95,8 @@ __all__ = [
     "KKIAttenuationModel",
     "KKIConductivityModel",
     "KKIHeatCapacityModel",
+    "KKIResonatorLossModel",
+    "KKIResonatorShiftModel",
     "KKITimeHeatModel",
     "KKIVelocityModel",
     "ParameterSpec",
@@ -95,6 +105,8 @@ __all__ = [
     "STMAttenuationModel",
     "STMConductivityModel",
     "STMHeatCapacityModel",
+    "STMResonatorLossModel",
+    "STMResonatorShiftModel",
     "STMVelocityModel",
     "describe",
     "kki_chi",

@@ -303,13 +303,15 @@ class GlassModel(lmfit.Model):
     def scale_linearly(self, data, x, params, offset: str) -> None:
         """Set ``amplitude`` and the additive row ``offset`` in ``params`` by linear least squares of ``data`` on
         (the model at ``params`` with ``offset`` = 0, 1), for a model proportional to the amplitude plus the offset;
-        the amplitude is left unchanged unless the fitted scale is positive.  Clipped to the bounds."""
+        the amplitude is left unchanged unless the fitted scale is positive.  The offset row's unit is a multiple of
+        the output unit (``row.unit.scale``: ppm, 1e-6).  Clipped to the bounds."""
         values = self.table_values(params)
         shape = np.asarray(self.evaluate_table(x | values | {offset: 0.0}), float)
         scale, constant = least_squares([shape, np.ones_like(shape)], data)
         if scale > 0:
             params[self.amplitude].set(value=scaled(self.spec(self.amplitude), values[self.amplitude], scale))
-        params[offset].set(value=float(np.clip(constant, *self.spec(offset).bounds)))
+        row = self.spec(offset)                    # the constant is in output units, the row's value in its unit
+        params[offset].set(value=float(np.clip(constant / row.unit.scale, *row.bounds)))
 
 
 def scaled(row: ParameterSpec, value: float, factor: float) -> float:

@@ -12,6 +12,8 @@ tie it.
 from __future__ import annotations
 
 from glassfit.constants import (
+    ANGSTROM,
+    CHARGE_E,
     DEBYE_T3,
     DIMENSIONLESS,
     ELECTRONVOLT,
@@ -22,6 +24,9 @@ from glassfit.constants import (
     LOG10_RAYLEIGH,
     M_PER_S,
     METRE,
+    PER_MILLION,
+    PHOTONS,
+    PPM,
     STM_DENSITY,
     STRENGTH_1E4,
 )
@@ -101,6 +106,43 @@ BOUNDARY = ParameterSpec("L", METRE, 1e-2, (1e-6, 1.0), r"L", "boundary scatteri
 
 DV0 = ParameterSpec("dv0", DIMENSIONLESS, 0.0, (-1.0, 1.0), r"(\delta v/v)_0", "T-independent reference offset")
 
-__all__ = ["BOUNDARY", "C3", "CHI_1", "CHI_2", "CHI_ROWS", "CHI_T_RATIO", "CONCENTRATION", "C_TLS", "DV0", "ETA_C",
-           "ETA_L", "GAMMA_L", "GAMMA_ROWS", "GAMMA_T", "KKI_ROWS", "LOG10_N", "MOLAR_MASS", "P0",
-           "RAYLEIGH", "RHO", "TRANSVERSE_CHI", "V_L", "V_T", "W_KKI", "W_SPM", "XI_C", "XI_L"]
+# --- superconducting resonators: TLS in the dielectric and the superconductor (docs/physics.md §11) -----------------
+
+FDELTA0 = ParameterSpec("Fdelta0", PER_MILLION, 1.0, (1e-3, 1e4), r"F\delta^0",
+                        "filling factor × intrinsic TLS loss tangent F δ⁰ (1/Q_TLS at T → 0, n ≪ n_c)", log_scale=True)
+N_C = ParameterSpec("n_c", PHOTONS, 1e3, (1e-3, 1e12), r"n_c", "saturation photon number of the TLS loss",
+                    log_scale=True)
+BETA = ParameterSpec("beta", DIMENSIONLESS, 0.5, (0.05, 1.5), r"\beta",
+                     "power-saturation exponent, (1 + n/n_c)^-β: ½ for the STM ensemble (dipole orientations and Δ0/E "
+                     "averaged)", vary=False)
+ZETA = ParameterSpec("zeta", DIMENSIONLESS, 0.0, (-1.0, 4.0), r"\zeta",
+                     "temperature exponent of the saturation photon number, n_c(T) = n_c (T/1 K)^ζ (longer T1, T2 "
+                     "at low T saturate sooner); 0: n_c independent of T", vary=False)
+LOSS_BG = ParameterSpec("loss_bg", PER_MILLION, 0.01, (0.0, 1e3), r"1/Q_0",
+                        "constant background loss 1/Q_0 (radiation, vortices, other channels)")
+DF0 = ParameterSpec("df0", PPM, 0.0, (-1e4, 1e4), r"(\delta f/f)_0",
+                    "offset of δf/f: the data's reference frequency against the T → 0 resonance")
+T_C = ParameterSpec("T_c", KELVIN_ENERGY, 9.2, (0.5, 30.0), r"T_c",
+                    "critical temperature of the superconductor, Δ = 1.764 k T_c (default: Nb)", vary=False, si="kT_c")
+ALPHA_K = ParameterSpec("alpha_k", DIMENSIONLESS, 0.0, (0.0, 1.0), r"\alpha_k",
+                        "kinetic-inductance fraction of the quasiparticle (Mattis–Bardeen) terms; 0: none",
+                        vary=False)
+#: the superconductor's rows, shared by loss and shift models so that joint fits tie them
+SUPERCONDUCTOR_ROWS = (T_C, ALPHA_K)
+E_STAR = ParameterSpec("e_star", CHARGE_E, 0.1, (1e-3, 10.0), r"e^*",
+                       "effective charge of the soft mode's dipole p = e* a0 y (default: δ⁰ ≈ 3e-4 of the reference "
+                       "glass, the STM value of a 1 D dipole, docs/physics.md §11.2)", log_scale=True)
+A0 = ParameterSpec("a0", ANGSTROM, 1.0, (0.1, 10.0), r"a_0", "length unit of the soft-mode coordinate (KKI: ≈ 1 Å)",
+                   vary=False)
+EPS_R = ParameterSpec("eps_r", DIMENSIONLESS, 3.8, (1.0, 100.0), r"\varepsilon_r",
+                      "relative permittivity of the TLS host (default: a-SiO2)", vary=False)
+FILLING = ParameterSpec("F", DIMENSIONLESS, 1.0, (1e-6, 1.0), r"F",
+                        "filling factor: share of the electric energy in the TLS host", vary=False, log_scale=True)
+#: the rows of the KKI dipole coupling
+DIPOLE_ROWS = (E_STAR, A0, EPS_R, FILLING)
+
+__all__ = ["A0", "ALPHA_K", "BETA", "BOUNDARY", "C3", "CHI_1", "CHI_2", "CHI_ROWS", "CHI_T_RATIO", "CONCENTRATION",
+           "C_TLS", "DF0", "DIPOLE_ROWS", "DV0", "EPS_R", "ETA_C", "ETA_L", "E_STAR", "FDELTA0", "FILLING",
+           "GAMMA_L", "GAMMA_ROWS", "GAMMA_T", "KKI_ROWS", "LOG10_N", "LOSS_BG", "MOLAR_MASS", "N_C", "P0",
+           "RAYLEIGH", "RHO", "SUPERCONDUCTOR_ROWS", "TRANSVERSE_CHI", "T_C", "V_L", "V_T", "W_KKI", "W_SPM", "XI_C",
+           "XI_L"]
