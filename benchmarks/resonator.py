@@ -2,9 +2,8 @@
 
 Prints the time of one KKIResonatorShiftModel evaluation on 51 temperatures (an NbN series; target ≤ 20 ms) and of
 a batch of 32 parameter sets, and, in the same run, the same shift by scipy's Cauchy-weighted ``quad`` per
-temperature (the method of the acoustic KKI δv/v, glassfit.observables.scattering.kki_resonant_velocity_shift,
-written out on the shift from T = 0), with the speed-up (target ≥ 100×) and the largest difference relative to
-the shift's range (target ≤ 1e-6).
+temperature (the method the acoustic KKI δv/v used before it took the same principal value), with the speed-up
+(target ≥ 100×) and the largest difference relative to the shift's range (target ≤ 1e-6).
 
 Run: python benchmarks/resonator.py
 """

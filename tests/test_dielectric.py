@@ -55,10 +55,10 @@ def test_tls_frequency_shift_limits():
 
 def test_principal_value_shift_is_the_digamma_form_for_a_constant_strength():
     c = 2e-6
-    pv = dielectric.principal_value_shift(OMEGA, T, constant(c), e_max=100 * sc.k)
+    pv = scattering.principal_value_shift(OMEGA, T, constant(c), e_max=100 * sc.k)
     np.testing.assert_allclose(pv, dielectric.tls_frequency_shift(OMEGA, T, np.pi * c), rtol=0, atol=1e-12 * c)
     # the limit enters through e^(−E_max/kT): 20 K changes nothing below 1 K
-    lower = dielectric.principal_value_shift(OMEGA, T[:7], constant(c), e_max=20 * sc.k)
+    lower = scattering.principal_value_shift(OMEGA, T[:7], constant(c), e_max=20 * sc.k)
     np.testing.assert_allclose(lower, pv[:7], rtol=0, atol=1e-12 * c)
 
 
@@ -70,7 +70,7 @@ def test_principal_value_shift_against_adaptive_quadrature():
         return 1e-6 * (np.asarray(E) / (sc.k * 0.5)) ** 0.3
 
     e_max, e0 = 0.8 * 22.6 * sc.k, sc.hbar * OMEGA
-    ours = dielectric.principal_value_shift(OMEGA, T[:7], power_law, e_max)
+    ours = scattering.principal_value_shift(OMEGA, T[:7], power_law, e_max)
     for temperature, value in zip(T[:7], ours, strict=True):
         kT = sc.k * temperature
 

@@ -219,3 +219,25 @@ def test_resonant_velocity_is_frequency_independent_at_high_temperature():
     dig = sc.resonant_velocity_shift(omega, T, c)
     np.testing.assert_allclose((dig - pv) / c, (dig - pv)[0] / c, atol=1e-5)
     assert abs(dig[0] - dig[1]) < 1e-4 * c          # kT ≫ ħω: no ln ω term (−ln(ħω/kT) would give 4.6 C)
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
+def test_kki_resonant_velocity_against_adaptive_quadrature():
+    # S(E) ∝ E^0.3, the principal value with tanh itself (its T = 0 part kept) against scipy's Cauchy-weighted quad:
+    # P∫_0^{2ħω} with the weight 1/(E − ħω), then a plain integral to E_max; the relative error of the old
+    # quad-based routine in the T-dependence was up to 1.3e-3 at low T (its lower cut at 1e-6 min(ħω, kT))
+    rho, omega, e_max = 2200.0, 2 * np.pi * 1e9, 0.8 * 22.6 * K
+
+    def coupling(E):
+        return 1e45 * EV**2 * (np.asarray(E) / (K * 0.5)) ** 0.3
+
+    T = np.array([0.02, 0.05, 0.2, 0.6])
+    ours = sc.kki_resonant_velocity_shift(omega, T, coupling, rho, V, e_max=e_max)
+    e0 = HBAR * omega
+    for temperature, value in zip(T, ours, strict=True):
+        def g(E, kT=K * temperature):
+            return coupling(E) * np.tanh(E / (2 * kT)) * E / (E + e0)
+
+        near = quad(g, 0, 2 * e0, weight="cauchy", wvar=e0, epsabs=0, epsrel=1e-13, limit=400)[0]
+        far = quad(lambda E, g=g: g(E) / (E - e0), 2 * e0, e_max, epsabs=0, epsrel=1e-13, limit=400)[0]
+        assert value == pytest.approx(-(near + far) / (rho * V**2), rel=1e-9)

@@ -205,12 +205,14 @@ class KKIVelocityModel(VelocityShift, KKIAcousticModel):
 
     name_id = "kki_velocity"
     physics_table = (*KKIAcousticModel.physics_table, DV0)
-    #: the principal-value integral is an adaptive quadrature per point: a batch is evaluated set by set
+    #: the principal value's upper limit 0.8 w is not exponentially hidden (the T = 0 part of δv/v depends on it), so
+    #: sets of different w cannot share one quadrature: a batch is evaluated set by set
     vectorised = False
     # the value this implementation gives (defaults, f = 1 MHz, T = 0.1 K); the physics is checked independently
-    # by tests/test_scattering.py::test_kki_resonant_velocity_with_constant_coupling_is_the_digamma_form (the
-    # principal-value integral) and ::test_kki_relaxation_against_direct_quadrature
-    reference = Reference({}, {"f": 1e6, "T": 0.1}, -0.0027121065965898423)
+    # by tests/test_scattering.py::test_kki_resonant_velocity_with_constant_coupling_is_the_digamma_form,
+    # ::test_kki_resonant_velocity_against_adaptive_quadrature (the principal-value integral) and
+    # ::test_kki_relaxation_against_direct_quadrature
+    reference = Reference({}, {"f": 1e6, "T": 0.1}, -0.0027121065966262724)
 
     def kernel(self, f, T, **si):
         """δv/v: resonant (up to E_max = 0.8 w) plus relaxation shift plus dv0."""

@@ -34,7 +34,7 @@ from glassfit.models.rows import (
     SUPERCONDUCTOR_ROWS,
     ZETA,
 )
-from glassfit.observables import dielectric
+from glassfit.observables import dielectric, scattering
 
 #: Highest T/T_c of the low-temperature Mattis–Bardeen forms: σ₁ is then within 2.1 % of the Mattis–Bardeen integral
 #: (kT/Δ ≤ 0.113; tests/test_dielectric.py)
@@ -200,14 +200,15 @@ class KKIResonatorShiftModel(KKIResonator, ShiftModel):
     name_id = "kki_resonator_shift"
     physics_table = (*KKI_ROWS, *DIPOLE_ROWS, DF0)
     # the value this implementation gives (defaults, 5 GHz, 0.1 K); the physics is checked by
-    # tests/test_dielectric.py::test_principal_value_shift_is_the_digamma_form_for_a_constant_strength
+    # tests/test_dielectric.py::test_principal_value_shift_is_the_digamma_form_for_a_constant_strength (the
+    # principal value is glassfit.observables.scattering.principal_value_shift)
     reference = Reference({}, {"f": _F_REF, "T": _T_REF}, -1.607540945604076e-05, rtol=1e-9)
 
     def tls_shift(self, omega, T, si):
         """−P∫_0^{0.8 w} C_e(E) [tanh(E/2kT) − 1] E/(E² − ħ²ω²) dE; the limit (the smallest w of a batch) enters
         through e^(−0.8 w/kT) alone, < 2e-9 inside kT ≤ w/25."""
         e_max = KKI_E_MAX * float(np.min(si["w"]))
-        return dielectric.principal_value_shift(omega, T, self.strength(si), e_max)
+        return scattering.principal_value_shift(omega, T, self.strength(si), e_max)
 
 
 __all__ = ["KKI_E_MAX", "QUASIPARTICLE_LIMIT", "KKIResonator", "KKIResonatorLossModel", "KKIResonatorShiftModel",

@@ -19,22 +19,15 @@ terms (:func:`mattis_bardeen`).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import digamma, expit, i0e, k0e
+from scipy.special import digamma, i0e, k0e
 
 from glassfit import constants
 from glassfit.batching import expand
 from glassfit.observables.conductivity import kki_coupling
-from glassfit.quadrature import gauss_legendre_panels
 
 _K, _HBAR, _EPSILON_0 = constants.k_B, constants.hbar, constants.epsilon_0
 #: BCS weak-coupling gap Δ(0) = 1.764 k T_c
 BCS_GAP_RATIO = 1.764
-#: The principal-value quadrature of :func:`principal_value_shift`: PV_ORDER Gauss–Legendre nodes on panels
-#: PV_PANEL_WIDTH wide in ln E from PV_LOWEST · min(ħω, kT) to E_max.  With a constant strength its T-dependence is
-#: the digamma form's to < 1e-12 relative at 5 GHz, 0.05–2 K (tests/test_dielectric.py).
-PV_PANEL_WIDTH = 1.0
-PV_ORDER = 16
-PV_LOWEST = 1e-5
 
 
 def _omega_T(omega, T):
@@ -79,34 +72,6 @@ def kki_loss(omega, T, strength):
     F δ⁰ = π C_e(ħω); ``strength`` is :func:`kki_dielectric_strength`."""
     omega, T = _omega_T(omega, T)
     return np.pi * strength(_HBAR * omega) * np.tanh(_HBAR * omega / (2.0 * _K * T))
-
-
-def principal_value_shift(omega, T, strength, e_max):
-    """δ(T) = −P∫_0^{E_max} C(E) [tanh(E/2kT) − 1] E/(E² − (ħω)²) dE (dimensionless): the resonant shift δv/v or δf/f
-    of TLS of strength C(E) relative to T = 0 (physics.md §5.4, §11.2); with a constant C it is
-    C [Re ψ(½ + ħω/(2πi kT)) − ln(ħω/2πkT)], the STM form.  tanh − 1 = −2 e^(−E/kT)/(1 + e^(−E/kT)) makes E_max
-    [J] matter only through e^(−E_max/kT).  ``strength`` maps energies [J] (any shape) to C(E), batched on the
-    leading axes.
-
-    The pole is subtracted, P∫ g(E)/(E − ħω) dE = ∫ [g(E) − g(ħω)]/(E − ħω) dE + g(ħω) ln((E_max − ħω)/ħω) with
-    g(E) = C(E) [tanh(E/2kT) − 1] E/(E + ħω), and the smooth rest integrated by Gauss–Legendre panels in ln E
-    (:data:`PV_PANEL_WIDTH`) from E_lo = :data:`PV_LOWEST` · min(ħω, kT) over the points, the log term then
-    ln((E_max − ħω)/(ħω − E_lo)) (g itself, ∝ E below E_lo, adds < 1e-10 relative).
-    """
-    omega, T = _omega_T(omega, T)
-    e0, kT = _HBAR * omega.ravel(), _K * T.ravel()                        # (n,) points
-    lowest = PV_LOWEST * min(e0.min(), kT.min())                          # one E_lo, one set of nodes for all
-    top = np.log(e_max / lowest)
-    x, w = gauss_legendre_panels(np.linspace(0.0, top, int(np.ceil(top / PV_PANEL_WIDTH)) + 1), PV_ORDER)
-    energies = lowest * np.exp(x)                                         # (m,) nodes, dE = E d(ln E)
-
-    def g(E):
-        return strength(E) * (-2.0 * expit(-E / kT[:, None])) * E / (E + e0[:, None])
-
-    at_pole = g(e0[:, None])[..., 0]                                      # (..., n)
-    smooth = (g(energies[None, :]) - at_pole[..., None]) / (energies[None, :] - e0[:, None])
-    integral = smooth @ (w * energies) + at_pole * np.log((e_max - e0) / (e0 - lowest))
-    return -integral.reshape(integral.shape[:-1] + omega.shape)
 
 
 def thermal_gap(T, gap):
@@ -154,6 +119,6 @@ def quasiparticle_shift(omega, T, gap, alpha):
     return -0.5 * expand(alpha, omega.ndim) * np.exp(-gap / kT) * (np.sqrt(2.0 * np.pi * kT / gap) + 2.0 * i0e(xi))
 
 
-__all__ = ["BCS_GAP_RATIO", "PV_LOWEST", "PV_ORDER", "PV_PANEL_WIDTH", "kki_dielectric_strength", "kki_loss",
-           "mattis_bardeen", "principal_value_shift", "quasiparticle_loss", "quasiparticle_shift", "saturation",
+__all__ = ["BCS_GAP_RATIO", "kki_dielectric_strength", "kki_loss", "mattis_bardeen", "quasiparticle_loss",
+           "quasiparticle_shift", "saturation",
            "tls_frequency_shift", "tls_loss"]

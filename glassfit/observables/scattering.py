@@ -13,8 +13,7 @@ of the soft mode to strain, and the deformation potential of a TLS is D = χ δx
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import quad
-from scipy.special import digamma
+from scipy.special import digamma, expit
 
 from glassfit import constants
 from glassfit.batching import CACHE_ELEMENTS, batch_shape, expand
@@ -30,6 +29,13 @@ _X_E, _W_E = gauss_legendre_panels([0.0, 1.0, 3.0, 7.0, 15.0, 40.0])
 _Q, _W_DQ, _SQRT_1MQ = unit_interval_nodes(1e-30, 24)
 
 _W_Q = _W_DQ * _SQRT_1MQ / (2.0 * _Q)
+
+#: The principal-value quadrature of :func:`principal_value_shift`: PV_ORDER Gauss–Legendre nodes on panels
+#: PV_PANEL_WIDTH wide in ln E from PV_LOWEST · min(ħω, kT) to E_max.  With a constant strength its T-dependence is
+#: the digamma form's to < 1e-12 relative at 5 GHz, 0.05–2 K (tests/test_dielectric.py).
+PV_PANEL_WIDTH = 1.0
+PV_ORDER = 16
+PV_LOWEST = 1e-5
 
 
 def _omega_T(omega, T):
@@ -150,24 +156,43 @@ def kki_resonant_velocity_shift(omega, T, coupling, rho, v, e_max):
 
     The STM's −C P∫ tanh(E/2kT) E/(E² − ħ²ω²) dE with the energy-dependent coupling S(E) = Σ_j χ_j² X_j(E)
     of :func:`kki_resonant_inverse_mfp` in place of P̄γ².  ``e_max`` [J] is the fixed upper limit (the
-    T-dependence does not depend on it once e_max ≫ kT); principal value by Cauchy-weighted quadrature.
+    T-dependence does not depend on it once e_max ≫ kT); the principal value by :func:`principal_value_shift`
+    with its T = 0 part (vectorised; an adaptive Cauchy-weighted quad per point before, whose lower cut at
+    1e-6 min(ħω, kT) shifted the T-dependence by up to 1.3e-3 at low T).
     """
     omega, T = _omega_T(omega, T)
-    out = np.empty(omega.shape)
-    for idx in np.ndindex(omega.shape):
-        e0, kT = _HBAR * omega[idx], _K * T[idx]
+    stiffness = rho * v**2
+    return principal_value_shift(omega, T, lambda E: coupling(E) / stiffness, e_max, from_zero=False)
 
-        def g(E, e0=e0, kT=kT):
-            return coupling(np.atleast_1d(E))[0] * np.tanh(E / (2.0 * kT)) * E / (E + e0)
 
-        lo = 1e-6 * min(e0, kT)
-        if 4.0 * e0 < e_max:              # Cauchy weight near the pole, a plain integral beyond
-            head = quad(g, lo, 4.0 * e0, weight="cauchy", wvar=e0, epsrel=1e-10, limit=200)[0]
-            tail = quad(lambda E, g=g, e0=e0: g(E) / (E - e0), 4.0 * e0, e_max, epsrel=1e-10, limit=200)[0]
-        else:
-            head, tail = quad(g, lo, e_max, weight="cauchy", wvar=e0, epsrel=1e-10, limit=200)[0], 0.0
-        out[idx] = -(head + tail) / (rho * v**2)
-    return out
+def principal_value_shift(omega, T, strength, e_max, from_zero: bool = True):
+    """δ(T) = −P∫_0^{E_max} C(E) [tanh(E/2kT) − 1] E/(E² − (ħω)²) dE (dimensionless): the resonant shift δv/v or δf/f
+    of TLS of strength C(E) relative to T = 0 (physics.md §5.4, §11.2); with a constant C it is
+    C [Re ψ(½ + ħω/(2πi kT)) − ln(ħω/2πkT)], the STM form.  tanh − 1 = −2 e^(−E/kT)/(1 + e^(−E/kT)) makes E_max
+    [J] matter only through e^(−E_max/kT).  ``from_zero=False`` keeps tanh(E/2kT) itself: the shift with its
+    T = 0 part, which depends on ħω and E_max (the acoustic δv/v of :func:`kki_resonant_velocity_shift`).
+    ``strength`` maps energies [J] (any shape) to C(E), batched on the leading axes.
+
+    The pole is subtracted, P∫ g(E)/(E − ħω) dE = ∫ [g(E) − g(ħω)]/(E − ħω) dE + g(ħω) ln((E_max − ħω)/ħω) with
+    g(E) = C(E) [tanh(E/2kT) − 1] E/(E + ħω) (or C(E) tanh(E/2kT) E/(E + ħω)), and the smooth rest integrated by
+    Gauss–Legendre panels in ln E (:data:`PV_PANEL_WIDTH`) from E_lo = :data:`PV_LOWEST` · min(ħω, kT) over the
+    points, the log term then ln((E_max − ħω)/(ħω − E_lo)) (g itself, ∝ E below E_lo, adds < 1e-10 relative).
+    """
+    omega, T = _omega_T(omega, T)
+    e0, kT = _HBAR * omega.ravel(), _K * T.ravel()                        # (n,) points
+    lowest = PV_LOWEST * min(e0.min(), kT.min())                          # one E_lo, one set of nodes for all
+    top = np.log(e_max / lowest)
+    x, w = gauss_legendre_panels(np.linspace(0.0, top, int(np.ceil(top / PV_PANEL_WIDTH)) + 1), PV_ORDER)
+    energies = lowest * np.exp(x)                                         # (m,) nodes, dE = E d(ln E)
+
+    def g(E):
+        thermal = -2.0 * expit(-E / kT[:, None]) if from_zero else np.tanh(E / (2.0 * kT[:, None]))
+        return strength(E) * thermal * E / (E + e0[:, None])
+
+    at_pole = g(e0[:, None])[..., 0]                                      # (..., n)
+    smooth = (g(energies[None, :]) - at_pole[..., None]) / (energies[None, :] - e0[:, None])
+    integral = smooth @ (w * energies) + at_pole * np.log((e_max - e0) / (e0 - lowest))
+    return -integral.reshape(integral.shape[:-1] + omega.shape)
 
 
 def kki_relaxation(omega, T, scales, distribution, chi, rho, v_l, v_t, branch="l", barrier_max=None,
@@ -251,12 +276,16 @@ def internal_friction(inverse_mfp, omega, v):
 
 
 __all__ = [
+    "PV_LOWEST",
+    "PV_ORDER",
+    "PV_PANEL_WIDTH",
     "internal_friction",
     "kki_rate_at_zero_temperature",
     "kki_relaxation",
     "kki_relaxation_rate",
     "kki_resonant_inverse_mfp",
     "kki_resonant_velocity_shift",
+    "principal_value_shift",
     "rayleigh_inverse_mfp",
     "relaxation_constant",
     "relaxation_internal_friction",
