@@ -90,8 +90,9 @@ class Dataset:
 
     @property
     def label(self) -> str:
-        """The name for plots and reports: the id, marked SYNTHETIC for generated data."""
-        return f"{self.id} (SYNTHETIC)" if self.nature == "synthetic" else self.id
+        """The name for plots and reports: the id, marked SYNTHETIC for generated data and derived for data reduced
+        from measured raw files."""
+        return {"synthetic": f"{self.id} (SYNTHETIC)", "derived": f"{self.id} (derived)"}.get(self.nature, self.id)
 
 
 __all__ = ["NATURES", "Dataset"]

@@ -175,6 +175,7 @@ def test_the_photon_number_of_the_derived_table():
     data = datasets.load("nbn-res1-loss")
     assert data.n == 255 and data.nature == "derived" and np.unique(data.x["f"]).size == 1
     assert any("DERIVED by datasets/reduce_resonators.py" in note for note in data.notes)
+    assert data.label == "nbn-res1-loss (derived)"                      # in plot titles and report headings
 
 
 def test_a_fit_figure_with_a_photon_number_per_point_colours_the_points():
