@@ -30,8 +30,17 @@ from glassfit.loading import OBSERVABLES, VARIABLES, DataError, read_table
 DATA = Path(__file__).parent / "data"
 
 
+class ThirdParty:
+    """Mixin of the catalog entries whose file comes from an upstream repository (``collection`` and ``file``)."""
+
+    @property
+    def local_path(self) -> str:
+        """Where a third-party file lies in a data directory (and in the download cache): collection/file."""
+        return f"{self.collection}/{self.file}"
+
+
 @dataclass(frozen=True)
-class CatalogEntry:
+class CatalogEntry(ThirdParty):
     """One dataset of the catalog: metadata, where its file is, and how to read it (:func:`read_table`).
 
     ``ranges`` maps each independent variable to its (min, max) in glassfit's units; ``file`` is the path in
@@ -79,11 +88,6 @@ class CatalogEntry:
             raise ValueError(f"catalog entry {self.id}: derived_from and script iff derived")
 
     @property
-    def local_path(self) -> str:
-        """Where a third-party file lies in a data directory (and in the download cache): collection/file."""
-        return f"{self.collection}/{self.file}"
-
-    @property
     def true_params(self) -> dict[str, float] | None:
         """The generating parameter values of a synthetic dataset, else None."""
         return dict(self.synthetic["true_params"]) if self.synthetic else None
@@ -95,7 +99,7 @@ class CatalogEntry:
 
 
 @dataclass(frozen=True)
-class RawEntry:
+class RawEntry(ThirdParty):
     """A raw measured file of the catalog that glassfit reduces to datasets (``[[raw]]``): e.g. the zip of S21
     sweeps behind the derived resonator tables; ``format`` says what is in it and how it is written."""
 
@@ -109,11 +113,6 @@ class RawEntry:
     sha256: str
     format: str
     notes: str = ""
-
-    @property
-    def local_path(self) -> str:
-        """Where the file lies in a data directory (and in the download cache): collection/file."""
-        return f"{self.collection}/{self.file}"
 
 
 @cache
@@ -300,6 +299,6 @@ def file_reads(sources, read) -> list[dict | None]:
     return [None if s in catalog() else next(reads) for s in sources]
 
 
-__all__ = ["DATA", "CatalogEntry", "DataError", "Dataset", "RawEntry", "catalog", "data_dir", "entry", "fetch",
-           "fetch_raw", "file_reads", "list_datasets", "load", "load_source", "raw_catalog", "registry",
+__all__ = ["DATA", "CatalogEntry", "DataError", "Dataset", "RawEntry", "ThirdParty", "catalog", "data_dir", "entry",
+           "fetch", "fetch_raw", "file_reads", "list_datasets", "load", "load_source", "raw_catalog", "registry",
            "show_dataset"]
