@@ -106,8 +106,9 @@ def _data_options(p):
                         "--columns, --units); several = a joint fit sharing parameters by name")
     p.add_argument("--model", default="kki", help="kki (default), stm, or a model id of `glassfit models`")
     p.add_argument("--observable", action="append",
-                   help="for files: heat_capacity, conductivity, attenuation, velocity, time_heat (once for every "
-                        "file, or once per file in their order; likewise --columns, --units, --sigma-rel)")
+                   help="for files: heat_capacity, conductivity, attenuation, velocity, time_heat, loss, "
+                        "frequency_shift, heat_release (once for every file, or once per file in their order; likewise "
+                        "--columns, --units, --sigma-rel)")
     p.add_argument("--columns", action="append", help="for files: e.g. T=Temp,y=C,sigma=dC (header names)")
     p.add_argument("--units", action="append", help="for files: e.g. T=mK,y=erg/(g K)")
     p.add_argument("--sigma-rel", type=float, action="append",
@@ -152,6 +153,14 @@ def _sampler_options(p, default_method, methods=("leastsq", "emcee")):
                    help="worker processes for the walkers, at most the machine's cores (default 1)")
     p.add_argument("--moves", default="stretch", choices=("stretch", "de"),
                    help="emcee proposal: stretch (default) or a differential-evolution mix for ridge-like posteriors")
+
+
+STUDY_EXAMPLES = """examples:
+  glassfit study docs/studies/sbc-kki.toml                           # LocalCluster on this machine's cores
+  glassfit study sbc.toml --scheduler tcp://10.0.0.5:8786            # an existing cluster
+  glassfit study sbc.toml --max-tasks 10                             # ten tasks now, the rest on a later call
+  glassfit study sbc.toml --summary                                  # table and figures of the results so far
+"""
 
 
 FIT_EXAMPLES = """examples:
@@ -216,6 +225,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="glassfit-demo")
 
     sub.add_parser("spectrum", parents=[quiet], help="summary of the spectrum engine (builds the tables once)")
+
+    p = sub.add_parser("study", parents=[quiet], formatter_class=argparse.RawDescriptionHelpFormatter,
+                       help="many independent fits of a declared study (e.g. simulation-based calibration) on "
+                            "dask.distributed; resumes where an interrupted run stopped",
+                       epilog=STUDY_EXAMPLES)
+    p.add_argument("spec", help="the study's TOML file (glassfit.study), e.g. docs/studies/sbc-kki.toml")
+    p.add_argument("--workers", type=int, help="LocalCluster workers (default: the machine's cores); 0 runs the "
+                                               "tasks in this process")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing dask cluster's scheduler, e.g. tcp://host:8786")
+    p.add_argument("--max-tasks", type=int, metavar="N", help="run at most N pending tasks, then stop")
+    p.add_argument("--summary", action="store_true", help="only summarise the results file (table and figures)")
     return parser
 
 
@@ -307,8 +327,26 @@ def _spectrum(args) -> str:
     return spectrum_summary()
 
 
+def _study(args) -> str:
+    from glassfit import study
+
+    spec = study.load(args.spec)
+    lines = []
+    if not args.summary:
+        done = study.run(spec, workers=args.workers, scheduler=args.scheduler, max_tasks=args.max_tasks,
+                         progress=not args.quiet)
+        lines.append(f"study {args.spec}: {done.ran} tasks run on {done.workers} worker(s) in {done.elapsed:.0f} s, "
+                     f"{done.skipped} replicates already in {spec.results}, {done.left} tasks left"
+                     + ("" if done.complete else " (run the same command again to continue)"))
+    table, files = study.summarize(spec)
+    lines += [table.to_string(index=False, float_format=lambda v: f"{v:.3g}"),
+              "wrote " + ", ".join(str(p) for p in files)]
+    return "\n".join(lines)
+
+
 COMMANDS = {"datasets": _datasets, "models": _models, "fit": _fit, "compare": _compare, "plot": _plot,
-            "report": _report, "demo": _demo, "spectrum": _spectrum}
+            "report": _report, "demo": _demo, "spectrum": _spectrum,
+            "study": _study}
 
 
 def main(argv=None) -> int:
@@ -320,7 +358,7 @@ def main(argv=None) -> int:
         text = COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print("glassfit: interrupted; a chain keeps every finished step, a nested run its last checkpoint "
-              "(continue with --resume)", file=sys.stderr)
+              "(continue with --resume), a study every finished task (run it again)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (ValueError, TypeError, KeyError, OSError) as exc:      # DataError is a ValueError
         message = " ".join(str(exc).split()) or type(exc).__name__

@@ -174,6 +174,13 @@ UNITS: dict[str, tuple[str, str, float]] = {
     "1/Q": ("loss", "1/Q", 1.0),
     "Q": ("loss", "1/Q", 1.0),
     "photons": ("photon_number", "photons", 1.0),
+    "W/g": ("heat_release", "W/g", 1.0),
+    "nW/g": ("heat_release", "W/g", 1e-9),
+    "pW/g": ("heat_release", "W/g", 1e-12),
+    "W/kg": ("heat_release", "W/g", 1e-3),
+    "nW/kg": ("heat_release", "W/g", 1e-12),
+    "W/m3": ("heat_release", "W/m3", 1.0),
+    "nW/cm3": ("heat_release", "W/m3", 1e-3),
 }
 #: Units whose values are the reciprocal of glassfit's (value_glassfit = 1/value): a quality factor Q -> loss 1/Q.
 RECIPROCAL = frozenset({"Q"})

@@ -35,13 +35,15 @@ OBSERVABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "time_heat": (("T", "t"), "heat_capacity"),
     "loss": (("f", "T", "n"), "loss"),
     "frequency_shift": (("f", "T"), "relative_shift"),
+    "heat_release": (("t", "T", "T1"), "heat_release"),
 }
 #: independent variable -> (quantity, default unit in files)
 #: (f of a resonator: its resonance frequency; n: the mean number of photons in it)
+#: (heat release: t the time after the quench from T1 to the bath temperature T)
 VARIABLES: dict[str, tuple[str, str]] = {"T": ("temperature", "K"), "f": ("frequency", "Hz"), "t": ("time", "s"),
-                                         "n": ("photon_number", "photons")}
+                                         "n": ("photon_number", "photons"), "T1": ("temperature", "K")}
 #: observables whose values are positive by nature (a heat capacity, a conductivity, an attenuation, a loss)
-POSITIVE = ("heat_capacity", "conductivity", "attenuation", "time_heat", "loss")
+POSITIVE = ("heat_capacity", "conductivity", "attenuation", "time_heat", "loss", "heat_release")
 #: no measured value of any observable comes near this magnitude
 ABSURD = 1e100
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
@@ -156,9 +158,11 @@ def read_table(path, observable: str, columns: Mapping[str, str], units: Mapping
     ----------
     path : str or Path
         The file.
-    observable : {"heat_capacity", "conductivity", "attenuation", "velocity", "time_heat", "loss", "frequency_shift"}
+    observable : {"heat_capacity", "conductivity", "attenuation", "velocity", "time_heat", "loss", "frequency_shift",
+        "heat_release"}
         What y is; fixes the independent variables (T; f and T; T and t; f, T and n for a resonator's loss 1/Q_i at
-        mean photon number n; f and T for its δf/f).
+        mean photon number n; f and T for its δf/f; t, T and T1 for the heat release Q̇ at t after a quench from T1 to
+        the bath temperature T).
     columns : mapping
         Role -> column name in the header: every independent variable not in ``fixed``, "y", optionally "sigma".
     units : mapping, optional

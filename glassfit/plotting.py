@@ -30,7 +30,8 @@ VIEW_POWERS = {"heat_capacity": 1, "time_heat": 1, "conductivity": 2}
 SUPERSCRIPTS = {1: "", 2: "²", 3: "³", 4: "⁴"}
 #: axis label of each observable (the dataset's ``observable``)
 OBSERVABLE_SYMBOLS = {"heat_capacity": "c", "conductivity": "κ", "attenuation": "attenuation",
-                      "velocity": "δv/v", "time_heat": "c(T, t)", "loss": "1/Q_i", "frequency_shift": "δf/f"}
+                      "velocity": "δv/v", "time_heat": "c(T, t)", "loss": "1/Q_i", "frequency_shift": "δf/f",
+                      "heat_release": "Q̇"}
 
 
 def _part(objective, dataset):

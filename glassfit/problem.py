@@ -26,6 +26,7 @@ FAMILIES = {
     "time_heat": {"kki": models.KKITimeHeatModel, "stm": models.BlackTimeHeatModel},
     "loss": {"kki": models.KKIResonatorLossModel, "stm": models.STMResonatorLossModel},
     "frequency_shift": {"kki": models.KKIResonatorShiftModel, "stm": models.STMResonatorShiftModel},
+    "heat_release": {"kki": models.KKIHeatReleaseModel, "stm": models.BlackHeatReleaseModel},
 }
 
 
@@ -44,7 +45,7 @@ def _model_options(dataset: Dataset, cls, entry: datasets.CatalogEntry | None) -
     options (a user's file never takes a catalog entry's options, whatever its name)."""
     if entry is not None and entry.synthetic and entry.synthetic["model"] == cls.name_id:
         return dict(entry.synthetic.get("options", {}))
-    if dataset.observable in ("heat_capacity", "time_heat", "attenuation"):      # models with an output unit
+    if dataset.observable in ("heat_capacity", "time_heat", "attenuation", "heat_release"):   # an output unit
         return {"output": dataset.y_unit}
     return {}
 

@@ -96,16 +96,35 @@ def _counted(evaluate):
 
 class BatchLogProb:
     """The log-posterior of a batch of walkers (emcee's ``vectorize=True``): one :meth:`logpost_batch` of the whole
-    batch, or with a process pool each of its ``processes`` workers evaluating one slice of the batch."""
+    batch, or with a pool one slice of the batch per worker: ``processes`` slices in glassfit's own process pool
+    (whose workers hold the objective), or ``slices`` slices in an outside executor (``pool``, anything with
+    ``map``: the objective travels with each slice, and the non-finite evaluations it counts come back with it)."""
 
-    def __init__(self, objective, pool=None, processes: int = 1):
-        self.objective, self.pool, self.processes = objective, pool, processes
+    def __init__(self, objective, pool=None, processes: int = 1, outside: bool = False):
+        self.objective, self.pool, self.processes, self.outside = objective, pool, processes, outside
+        self.n_nonfinite = 0
 
     def __call__(self, thetas) -> np.ndarray:
         if self.pool is None:
             return self.objective.logpost_batch(thetas)
         slices = [part for part in np.array_split(thetas, self.processes) if len(part)]
-        return np.concatenate(self.pool.map(_pooled_log_prob_batch, slices))
+        if not self.outside:
+            return np.concatenate(self.pool.map(_pooled_log_prob_batch, slices))
+        results = list(self.pool.map(_SliceLogProb(self.objective), slices))
+        self.n_nonfinite += sum(n for _, n in results)
+        return np.concatenate([lp for lp, _ in results])
+
+
+class _SliceLogProb:
+    """A slice's log-posteriors and the number of non-finite ones, evaluated wherever an outside pool runs it."""
+
+    def __init__(self, objective):
+        self.objective = objective
+
+    def __call__(self, thetas):
+        before = self.objective.n_nonfinite
+        lp = self.objective.logpost_batch(thetas)
+        return lp, self.objective.n_nonfinite - before
 
 
 @contextmanager
@@ -285,8 +304,8 @@ def is_converged(nsteps, tau, previous) -> bool:
 
 
 def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: int | None = 0,
-        resume: bool = False, start=None, processes: int = 1, check_every: int = 100, converge: bool = True,
-        progress: bool = False, moves=None, batched: bool = True) -> RunInfo:
+        resume: bool = False, start=None, processes: int = 1, pool=None, slices: int = 2, check_every: int = 100,
+        converge: bool = True, progress: bool = False, moves=None, batched: bool = True) -> RunInfo:
     """Sample the posterior of ``objective`` into the HDF5 file ``path``.
 
     Parameters
@@ -306,6 +325,11 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         Initial walkers; default :func:`glassfit.optimize.map_fit` (global search) + :func:`initial_walkers`.
     processes : int
         > 1 evaluates walkers in a process pool that holds the objective once per worker.
+    pool : executor, optional
+        Evaluates walkers in an outside pool instead: anything with ``map``, e.g.
+        ``concurrent.futures.ProcessPoolExecutor`` or ``dask.distributed.Client.get_executor()`` (the workers of a
+        cluster); each half-ensemble is split into ``slices`` slices, mapped with the objective.  The chain is the
+        serial one.  Not with ``processes`` > 1, and only ``batched``.
     check_every : int
         Steps between autocorrelation checks.
     converge : bool
@@ -322,9 +346,14 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         the rounding of the log-posterior.
     """
     path = Path(path)
-    for name, value, low in (("max_steps", max_steps, 1), ("check_every", check_every, 1), ("processes", processes, 1)):
+    for name, value, low in (("max_steps", max_steps, 1), ("check_every", check_every, 1), ("processes", processes, 1),
+                             ("slices", slices, 1)):
         if not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
+    if pool is not None and (processes > 1 or not batched):
+        raise ValueError("an outside pool evaluates batches of walkers: give it with processes=1 and batched=True")
+    if pool is not None and not callable(getattr(pool, "map", None)):
+        raise ValueError(f"pool must have a map method (an executor), got {type(pool).__name__}")
     ndim = objective.ndim
     backend = _BlockBackend(str(path))
     if resume:
@@ -357,14 +386,16 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
         meta.write(backend)
         done = 0
     t0 = time.perf_counter()
-    pool, counter, serial_before = None, multiprocessing.Value("l", 0), objective.n_nonfinite
+    outside, counter, serial_before = pool, multiprocessing.Value("l", 0), objective.n_nonfinite
+    pool = None
     disk_full = interrupted = False
     if processes > 1:
         pool = multiprocessing.get_context().Pool(processes, initializer=_init_worker, initargs=(objective, counter))
+    log_prob = (BatchLogProb(objective, outside, slices, outside=True) if outside is not None else
+                BatchLogProb(objective, pool, processes))
     try:
         if batched:
-            sampler = emcee.EnsembleSampler(nwalkers, ndim, BatchLogProb(objective, pool, processes), backend=backend,
-                                            moves=moves, vectorize=True)
+            sampler = emcee.EnsembleSampler(nwalkers, ndim, log_prob, backend=backend, moves=moves, vectorize=True)
         else:
             sampler = emcee.EnsembleSampler(nwalkers, ndim, _pooled_log_prob if pool else objective.logpost,
                                             pool=pool, backend=backend, moves=moves)
@@ -404,7 +435,8 @@ def run(objective, path, *, max_steps: int, nwalkers: int | None = None, seed: i
     n = backend.iteration
     if tau is None and n > 0:
         tau = autocorr_time(backend.get_chain())
-    meta = replace(meta, n_nonfinite=meta.n_nonfinite + counter.value + objective.n_nonfinite - serial_before,
+    meta = replace(meta, n_nonfinite=meta.n_nonfinite + counter.value + log_prob.n_nonfinite
+                   + objective.n_nonfinite - serial_before,
                    converged=converged)
     meta.write(backend)
     return RunInfo(path=path, nsteps=int(n), nwalkers=nwalkers, converged=converged, tau=tau,

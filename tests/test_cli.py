@@ -423,3 +423,22 @@ def test_a_bad_file_is_refused_before_the_models_load(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["2", "False", "False"], result.stderr
     assert "a heat capacity must be > 0" in result.stderr
+
+
+def test_heat_release_file_is_read_and_fitted(tmp_path, capsys):
+    """Q̇(t) after a quench 0.3 K → 0.1 K, SYNTHETIC from the STM in nW/g: the file's units and the three
+    independent variables reach the model, and the fit returns the generating P̄."""
+    from glassfit.models import BlackHeatReleaseModel
+
+    model = BlackHeatReleaseModel()
+    t = np.geomspace(10, 1e4, 12)
+    y = model.eval(model.make_params(P0=1.7), t=t, T=np.full(12, 0.1), T1=np.full(12, 0.3)) * 1e9
+    lines = ["t_s,T_K,T1_K,Q,dQ"] + [f"{a:.17g},0.1,0.3,{b:.17g},{0.02 * b:.17g}" for a, b in zip(t, y, strict=True)]
+    (tmp_path / "release.csv").write_text("\n".join(lines) + "\n")
+    assert main(["fit", str(tmp_path / "release.csv"), "--observable", "heat_release", "--columns",
+                 "t=t_s,T=T_K,T1=T1_K,y=Q,sigma=dQ", "--units", "y=nW/g", "--model", "stm", "--fix", "gamma_l",
+                 "--fix", "gamma_t", "--method", "leastsq", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    (p0,) = summary["parameters"]
+    assert p0["name"] == "P0" and p0["value"] == pytest.approx(1.7, rel=1e-8)
+    assert p0["stderr"] == pytest.approx(0.02 * 1.7 / np.sqrt(12), rel=1e-3)    # 2 % per point, 12 points, Q̇ ∝ P̄

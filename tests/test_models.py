@@ -11,10 +11,10 @@ T = np.geomspace(0.05, 1.0, 25)
 
 def independent(model, temps=T):
     """Values of every independent variable of ``model``: temperatures, 1 MHz for frequencies (5 GHz for a
-    resonator), 10 s for times, 100 photons."""
+    resonator), 10 s for times, 100 photons, 1.5 T before a quench."""
     f = 5e9 if "resonator" in model.name_id else 1e6
     values = {"T": temps, "f": np.full(temps.shape, f), "t": np.full(temps.shape, 10.0),
-              "n": np.full(temps.shape, 100.0)}
+              "n": np.full(temps.shape, 100.0), "T1": 1.5 * temps}
     return {name: values[name] for name in model.independent}
 
 
@@ -281,7 +281,7 @@ EXPECTED = {"stm_heat_capacity": set(), "black_time_heat": set(), "stm_conductiv
             "kki_heat_capacity": {"n_amplitude", "n_slope", "double_well_fraction"},
             "stm_resonator_loss": set(), "stm_resonator_shift": set(),
             "kki_resonator_loss": {"Fdelta0_eff", "mu", "double_well_fraction"},
-            "kki_resonator_shift": {"Fdelta0_eff", "mu", "double_well_fraction"}}
+            "kki_resonator_shift": {"Fdelta0_eff", "mu", "double_well_fraction"}, "black_heat_release": set()}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -293,8 +293,10 @@ def test_every_model_reports_derived_quantities_and_warnings(name):
     for key, (value, unit, description) in derived.items():
         assert np.isfinite(value) and unit == UNITS[key] and description
     warnings = model.validity_warnings(values, x)
-    # T = 0.05–1 K: only 1 K exceeds w/25 = 0.904 K
+    # T = 0.05–1 K: only 1 K exceeds w/25 = 0.904 K (for the heat release T1 = 1.5 T: 5 of 25, up to 1.5 K)
     expected = [] if name.startswith("stm") or name.startswith("black") else [
+        "kT > w/25 at 5 of 25 points (T up to 1.5 K; the two-level description needs kT ≲ w/25 = 0.904 K)"
+        if name == "kki_heat_release" else
         "kT > w/25 at 1 of 25 points (T up to 1 K; the two-level description needs kT ≲ w/25 = 0.904 K)"]
     assert warnings == expected
 
@@ -411,7 +413,7 @@ OUTPUTS = {"stm_heat_capacity": "J/(g K)", "kki_heat_capacity": "J/(g K)", "blac
            "kki_time_heat": "J/(g K)", "stm_conductivity": "W/(m K)", "kki_conductivity": "W/(m K)",
            "stm_attenuation": "Q^-1", "kki_attenuation": "Q^-1", "stm_velocity": "1", "kki_velocity": "1",
            "stm_resonator_loss": "1/Q", "kki_resonator_loss": "1/Q", "stm_resonator_shift": "1",
-           "kki_resonator_shift": "1"}
+           "kki_resonator_shift": "1", "black_heat_release": "W/g", "kki_heat_release": "W/g"}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -471,7 +473,8 @@ RECOVERY = {"stm_heat_capacity": ("P0", 2.5, 1e-9), "black_time_heat": ("P0", 2.
             "kki_heat_capacity": ("log10_N", 27.2, 1e-7), "kki_time_heat": ("log10_N", 27.2, 1e-7),
             "stm_conductivity": ("C", 8.0, 1e-2), "kki_conductivity": ("log10_N", 27.2, 2e-4),
             "stm_resonator_loss": ("Fdelta0", 2.5, 1e-9), "stm_resonator_shift": ("Fdelta0", 2.5, 1e-9),
-            "kki_resonator_loss": ("log10_N", 27.2, 1e-9), "kki_resonator_shift": ("log10_N", 27.2, 1e-9)}
+            "kki_resonator_loss": ("log10_N", 27.2, 1e-9), "kki_resonator_shift": ("log10_N", 27.2, 1e-9),
+            "black_heat_release": ("P0", 2.5, 1e-9), "kki_heat_release": ("log10_N", 27.2, 1e-9)}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -538,3 +541,20 @@ def test_describe_shows_the_derived_rows():
     text = describe("kki_conductivity")
     assert "\nN            m^-3" in text and "= 10**log10_N" in text
     assert "output: 1" in describe("stm_velocity")
+
+
+def test_black_models_with_a_tunnel_splitting_cutoff():
+    from glassfit.models import BlackHeatReleaseModel, BlackTimeHeatModel
+
+    T, t = np.full(5, 0.1), np.geomspace(1e-3, 1e9, 5)
+    plain, cut = BlackTimeHeatModel(window="exponential"), BlackTimeHeatModel(window="exponential", cutoff=True)
+    assert [r.name for r in cut.parameter_table][-1] == "D0_min" and "D0_min" not in plain.param_names
+    values = _values(plain)
+    np.testing.assert_allclose(cut.eval(**values, D0_min=1e-14, T=T, t=t), plain.eval(**values, T=T, t=t), rtol=1e-8)
+    saturated = cut.eval(**values, D0_min=1e-4, T=T, t=t)
+    assert saturated[-1] < 0.9 * plain.eval(**values, T=T, t=t)[-1]
+    assert pickle.loads(pickle.dumps(cut)).cutoff
+    release, cut_release = BlackHeatReleaseModel(), BlackHeatReleaseModel(cutoff=True)
+    x = {"t": t, "T": T, "T1": 3 * T}
+    np.testing.assert_allclose(cut_release.eval(**_values(release), D0_min=1e-14, **x),
+                               release.eval(**_values(release), **x), rtol=1e-7)

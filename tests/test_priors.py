@@ -86,3 +86,11 @@ def test_unknown_override_lists_the_valid_names():
     model = KKIHeatCapacityModel()
     with pytest.raises(ValueError, match=r"\['w'\].*free parameters: \['eta_c', 'xi_c', 'log10_N'\]"):
         default_priors(model, model.make_params(), ["eta_c", "xi_c", "log10_N"], {"w": Uniform(1, 2)})
+
+
+def test_prior_standard_deviation():
+    assert Uniform(0.0, 1.0).std == pytest.approx(1 / math.sqrt(12), rel=1e-12)
+    assert Normal(3.0, 0.5).std == pytest.approx(0.5, rel=1e-3)
+    lo, hi = 1.0, 100.0                           # log-uniform: E x = (hi − lo)/ln(hi/lo), E x² = (hi² − lo²)/2 ln
+    m1, m2 = (hi - lo) / math.log(hi / lo), (hi**2 - lo**2) / (2 * math.log(hi / lo))
+    assert LogUniform(lo, hi).std == pytest.approx(math.sqrt(m2 - m1**2), rel=1e-6)

@@ -161,6 +161,25 @@ def test_pool_gives_the_serial_chain(tmp_path):
     assert np.array_equal(chain(tmp_path / "serial.h5"), chain(tmp_path / "pool.h5"))
 
 
+def test_outside_pools_give_the_serial_chain(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from distributed import Client, LocalCluster
+
+    obj = stm_objective()
+    sampling.run(obj, tmp_path / "serial.h5", max_steps=40, seed=4, converge=False)
+    with ProcessPoolExecutor(2) as pool:
+        sampling.run(obj, tmp_path / "executor.h5", max_steps=40, seed=4, converge=False, pool=pool, slices=3)
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, Client(cluster) as client:
+        sampling.run(obj, tmp_path / "dask.h5", max_steps=40, seed=4, converge=False, pool=client.get_executor())
+    for name in ("executor", "dask"):
+        assert np.array_equal(chain(tmp_path / "serial.h5"), chain(tmp_path / f"{name}.h5")), name
+    with pytest.raises(ValueError, match="processes=1 and batched=True"):
+        sampling.run(obj, tmp_path / "x.h5", max_steps=5, pool=pool, processes=2)
+    with pytest.raises(ValueError, match="must have a map method"):
+        sampling.run(obj, tmp_path / "y.h5", max_steps=5, pool=object())
+
+
 def nan_above_half(x, a):
     return np.where(a > 0.5, np.nan, a * x)
 
@@ -178,6 +197,12 @@ def test_nonfinite_log_posterior_is_counted_across_processes(tmp_path, caplog):
     pooled = sampling.run(obj, tmp_path / "nan2.h5", max_steps=50, seed=0, start=start, nwalkers=8, converge=False,
                           processes=2)
     assert pooled.n_nonfinite == info.n_nonfinite
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        outside = sampling.run(obj, tmp_path / "nan3.h5", max_steps=50, seed=0, start=start, nwalkers=8,
+                               converge=False, pool=pool)
+    assert outside.n_nonfinite == info.n_nonfinite
 
 
 def test_bad_inputs(tmp_path):

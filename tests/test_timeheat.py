@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 from scipy.integrate import quad, quad_vec
@@ -10,14 +12,23 @@ from glassfit.observables.heat import kki_tls_heat_capacity
 from glassfit.observables.scattering import relaxation_constant
 from glassfit.observables.timeheat import (
     K_SIGMA,
+    RELEASE_WEIGHTS,
     X_STAR,
     black_asymptote,
+    black_cutoff_heat_capacity,
+    black_cutoff_heat_release,
     black_heat_capacity,
+    black_heat_release,
+    black_release_asymptote,
+    cutoff_relaxed_fraction,
+    cutoff_release_rate,
     kki_closed_form,
     kki_heat_capacity,
+    kki_heat_release,
     kki_time_scales,
     relaxed_fraction,
     relaxed_fraction_kki,
+    release_kernel,
     tau_density,
 )
 from glassfit.potential import PotentialScales
@@ -203,3 +214,135 @@ def test_relaxed_fraction_kki_weighted_by_the_density_gives_the_production_heat_
     production = kki_heat_capacity(T, t, scales, dist, chi, *material, window="exponential")
     np.testing.assert_allclose(production, direct, rtol=3e-4)
     assert np.all(np.diff(direct) > 0)
+
+
+# ---------------------------------------------------------------------------
+# Heat release after a quench T1 → T (physics.md §7.3)
+# ---------------------------------------------------------------------------
+
+def fermi(x):
+    return 1.0 / (np.exp(x) + 1.0)
+
+
+def test_release_nodes_and_kernel():
+    assert RELEASE_WEIGHTS.sum() == pytest.approx(np.pi**2 / 12, rel=1e-13)          # ∫ x f(x) dx
+    for z in (1e-5, 0.03, 1.0, 7.0, 200.0):
+        direct = z * quad(lambda q, z=z: np.exp(-z * q), 0, 1, weight="alg", wvar=(0, -0.5))[0]
+        assert release_kernel(z) == pytest.approx(direct, rel=1e-10)
+    assert release_kernel(1e-8) == pytest.approx(2e-8, rel=1e-7)
+    assert release_kernel(1e8) == pytest.approx(1.0, rel=1e-7)
+
+
+def test_black_heat_release_asymptote_short_times_and_direct_double_integral():
+    T0, T1 = 0.1, 0.4
+    t = np.array([10.0, 1e3, 1e5])                      # t ≫ τ_min(kT): (π²/24) P̄ k² (T1² − T0²)/t (Parshin–Sahling)
+    np.testing.assert_allclose(black_heat_release(t, T0, T1, P0, K_TAU) / black_release_asymptote(t, T0, T1, P0),
+                               1.0, rtol=1e-7)
+    assert black_release_asymptote(1.0, T0, T1, P0) == pytest.approx(np.pi**2 / 24 * P0 * K**2 * 0.15, rel=1e-14)
+    # t → 0: every TLS still decays, Q̇ → P̄ K_τ ∫ E⁴ coth(E/2kT0) [f(E/kT1) − f(E/kT0)] dE, finite
+    def start(E):
+        return E**4 / np.tanh(E / (2 * K * T0)) * (fermi(E / (K * T1)) - fermi(E / (K * T0)))
+    rate0 = P0 * K_TAU * quad(start, 0, 80 * K * T1, points=[K * T0, K * T1], epsabs=0)[0]
+    assert black_heat_release(1e-17, T0, T1, P0, K_TAU) == pytest.approx(rate0, rel=1e-5)
+    # an independent double integral over E and q = τ_min/τ, at a time where neither limit holds: P(E, τ) dτ =
+    # P̄ dq/(2q sqrt(1 − q)) and the rate q/τ_min, so the inner integral is P̄/(2τ_min) ∫ (1 − q)^(−1/2) e^(−tq/τ_min)
+    t = 1e-6
+
+    def at_energy(E):                    # q = 1 − s²: ∫ 2 e^(−z(1 − s²)) ds, its mass within 1/z of s = 1
+        tau_min = np.tanh(E / (2 * K * T0)) / (K_TAU * E**3)
+        z = t / tau_min
+        edges = sorted({float(np.clip(1 - c / z, 0, 1)) for c in (0.1, 1, 10, 100)} - {0.0, 1.0})
+        inner = quad(lambda s: 2 * np.exp(-z * (1 - s * s)), 0, 1, points=edges or None, epsabs=0, limit=200)[0]
+        return E * (fermi(E / (K * T1)) - fermi(E / (K * T0))) * P0 / (2 * tau_min) * inner
+
+    direct = quad(at_energy, 0, 80 * K * T1, points=[K * T0, K * T1], epsabs=0, limit=200)[0]
+    assert black_heat_release(t, T0, T1, P0, K_TAU) == pytest.approx(direct, rel=1e-6)
+
+
+def test_heat_release_refuses_a_quench_upwards():
+    with pytest.raises(ValueError, match="T1 > T"):
+        black_heat_release(1.0, 0.2, 0.2, P0, K_TAU)
+    with pytest.raises(ValueError, match="times t after the quench"):
+        black_heat_release(-1.0, 0.1, 0.2, P0, K_TAU)
+
+
+def test_kki_heat_release_integrates_to_the_heat_capacity():
+    # ∫_0^∞ Q̇ dt = Σ_TLS E [f(E/kT1) − f(E/kT0)] = ∫_{T0}^{T1} c(T, t → ∞) dT: the same TLS through the c(T, t) code
+    scales, dist, chi = _kki()
+    args = (scales, dist, chi, 1200.0, 3000.0, 1500.0)
+    T0, T1 = 0.1, 0.3
+    ln_t = np.linspace(np.log(1e-16), np.log(1e100), 6000)           # A_b up to 40: τ beyond 1e40 s
+    released = np.trapezoid(kki_heat_release(np.exp(ln_t), T0, T1, *args) * np.exp(ln_t), ln_t)
+    T = np.linspace(T0, T1, 401)
+    stored = np.trapezoid(kki_heat_capacity(T, 1e100, *args), T)
+    assert released == pytest.approx(stored, rel=2e-5)
+
+
+def test_kki_heat_release_slope_follows_the_reconstructed_tau_density():
+    # flat h, g: Q̇ t ∝ t p(τ = t) ∝ [1 + ln(t/τ_min)/OBS]^(−4/3) (KKI 6.2), so d ln(Q̇ t)/d ln t =
+    # −(4/3)/(OBS + ln(t/τ_min)); measured 0.87–0.93 of it from 1e-3 to 1e8 s (the closed form's c(T, t) slope: 6 %)
+    scales, _, chi = _kki()
+    T0, T1 = 0.1, 0.2
+    times = kki_time_scales(T0, scales, chi, 1200.0, 3000.0, 1500.0)
+    ln_t = np.log(times.tau_min[0]) + np.linspace(7.0, 32.0, 26)
+    q_t = kki_heat_release(np.exp(ln_t), T0, T1, scales, FLAT, chi, 1200.0, 3000.0, 1500.0) * np.exp(ln_t)
+    slope = np.gradient(np.log(q_t), ln_t)[1:-1]
+    law = -4 / 3 / (times.obs + ln_t[1:-1] - np.log(times.tau_min[0]))
+    assert np.all((slope / law > 0.8) & (slope / law < 1.05))
+    # Black's law: Q̇ t constant; here it falls by a factor 2 or more over these 11 decades
+    assert q_t[-1] / q_t[0] < 0.5
+
+
+# ---------------------------------------------------------------------------
+# The STM with a smallest tunnel splitting Δ0,min (physics.md §7.1, §7.3)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("window", ["step", "exponential"])
+def test_black_cutoff_without_a_cutoff_is_black(window):
+    # the exponential window: the uncut table minus a closed form and a 32-node integral (physics.md §7.1)
+    T, t = np.array([0.05, 0.1, 0.3]), np.array([[1e-3], [1.0], [1e4]])
+    np.testing.assert_allclose(black_cutoff_heat_capacity(T, t, P0, K_TAU, 1e-15 * K, window),
+                               black_heat_capacity(T, t, P0, K_TAU, window), rtol=2e-9)
+    np.testing.assert_allclose(black_cutoff_heat_release(t, 0.1, 0.3, P0, K_TAU, 1e-15 * K),
+                               black_heat_release(t, 0.1, 0.3, P0, K_TAU), rtol=1e-7)
+
+
+def test_black_cutoff_saturates_at_its_equilibrium_and_releases_its_energy():
+    D0, T = 1e-5 * K, 0.1
+    t = np.geomspace(1e-4, 1e14, 10)
+    c = black_cutoff_heat_capacity(T, t, P0, K_TAU, D0, "exponential")
+    assert np.all(np.diff(c) > -1e-15 * c[1:]) and np.all(c <= black_heat_capacity(T, t, P0, K_TAU, "exponential"))
+    assert c[-1] == pytest.approx(c[-2], rel=1e-14) and c[3] < 0.95 * c[-1]   # saturated by 1e10 s
+    # t → ∞: n(E) = P̄ arcsech(Δ0,min/E) for E > Δ0,min, by quad over E
+    def equilibrium(E):
+        r = D0 / E
+        return P0 * np.log((1 + np.sqrt(1 - r * r)) / r) * K * (E / (2 * K * T)) ** 2 / np.cosh(E / (2 * K * T)) ** 2
+    c_eq = quad(equilibrium, D0, 80 * K * T, epsabs=0, limit=200)[0]
+    for window in ("step", "exponential"):
+        assert black_cutoff_heat_capacity(T, 1e40, P0, K_TAU, D0, window) == pytest.approx(c_eq, rel=1e-8)
+    # the heat released after a quench is the energy the cut-off TLS store: ∫ Q̇ dt = ∫ c(T, ∞) dT
+    T0, T1 = 0.1, 0.2
+    ln_t = np.linspace(np.log(1e-14), np.log(1e30), 4000)
+    released = np.trapezoid(black_cutoff_heat_release(np.exp(ln_t), T0, T1, P0, K_TAU, D0) * np.exp(ln_t), ln_t)
+    temps = np.linspace(T0, T1, 801)
+    stored = np.trapezoid(black_cutoff_heat_capacity(temps, 1e40, P0, K_TAU, D0, "exponential"), temps)
+    assert released == pytest.approx(stored, rel=1e-5)
+
+
+def test_cutoff_fractions_against_adaptive_quadrature():
+    def halves(f, a):                    # ½ ∫_a^1 f(q) dq/sqrt(1 − q), split where e^(−zq) turns
+        edges = sorted({a, 1.0, *(float(np.clip(c / z, a, 1.0)) for c in (0.01, 1.0, 100.0))})
+        out = 0.0
+        for lo, hi in itertools.pairwise(edges):
+            if hi < 1.0:
+                out += 0.5 * quad(lambda q: f(q) / np.sqrt(1 - q), lo, hi, epsabs=0, epsrel=1e-12, limit=500)[0]
+            else:
+                out += 0.5 * quad(f, lo, hi, weight="alg", wvar=(0, -0.5), epsabs=0, epsrel=1e-12, limit=500)[0]
+        return out
+
+    for z in (1e-6, 0.3, 3.0, 40.0, 1e3, 1e8):
+        for a in (1e-30, 1e-6, 0.1, 0.5, 0.7, 0.99):
+            relaxed = halves(lambda q, z=z: -np.expm1(-z * q) / q, a)
+            assert cutoff_relaxed_fraction(z, a) == pytest.approx(relaxed, rel=1e-5)     # the uncut table's own error
+            rate = halves(lambda q, z=z: np.exp(-z * q), a)
+            assert cutoff_release_rate(z, a) == pytest.approx(rate, rel=1e-12, abs=1e-40)   # quad: 0 below

@@ -2,6 +2,7 @@
 
 
 import numpy as np
+import pytest
 
 from glassfit.datasets import load
 from glassfit.runspec import RunSpec, load_spec, save_spec
@@ -36,3 +37,25 @@ def test_a_file_named_like_a_catalog_entry_keeps_its_own_options(tmp_path):
     catalogued = build(RunSpec(("synthetic-kki-heat-capacity",), "kki", method="leastsq"))
     assert catalogued.models[0].output == "J/(g K)"
     np.testing.assert_allclose(problem.datasets[0].y, per_mole, rtol=1e-15)
+
+
+def test_competing_optima_are_flagged():
+    """y = (a² − 1)² with data 0: modes at a = ±1, which the normal prior N(0.2, 1) ranks (ΔΦ = 0.8)."""
+    import lmfit
+
+    from glassfit import optimize, summaries
+    from glassfit.dataset import Dataset
+    from glassfit.objective import Objective
+    from glassfit.priors import Normal
+
+    model = lmfit.Model(lambda x, a: (a * a - 1.0) ** 2 + 0.0 * x)
+    model.set_param_hint("a", value=0.5, min=-3.0, max=3.0)
+    objective = Objective(model, Dataset({"x": np.linspace(0, 1, 10)}, np.zeros(10), 0.01),
+                          priors={"a": Normal(0.2, 1.0)})
+    found = optimize.map_fit(objective, seed=0)
+    search = summaries.search_doc(found, objective)
+    assert search["n_optima"] == 2 and found.theta[0] == pytest.approx(1.0, abs=0.01)       # the prior pulls
+    (flag,) = summaries.competing_optima(search)
+    assert "1 other optimum within ΔΦ = 0.795 of the best" in flag and "nested" in flag      # 1.2² − 0.8²
+    single = summaries.search_doc(found, objective, limit=1)
+    assert summaries.competing_optima(single) == [] and summaries.competing_optima(None) == []

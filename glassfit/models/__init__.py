@@ -14,6 +14,7 @@ One module per observable, with its maths entry points, tables and documentation
 * :mod:`~glassfit.models.rows` — the shared rows (ρ, M, v_l, v_t, c₃, the KKI rows, χ, γ, P̄, C, A_R, W, L, δv₀);
 * :mod:`~glassfit.models.kki` and :mod:`~glassfit.models.stm` — what the models of one theory share;
 * :mod:`~glassfit.models.heat` — c(T) (physics.md §4); :mod:`~glassfit.models.time_heat` — c(T, t) (§7);
+  :mod:`~glassfit.models.heat_release` — the heat release Q̇(t) after a quench (§7.3);
 * :mod:`~glassfit.models.conductivity` — κ(T) (§6); :mod:`~glassfit.models.acoustic` — Q⁻¹ and δv/v (§5);
 * :mod:`~glassfit.models.resonator` — a superconducting resonator's 1/Q_i(T, n) and δf/f(T) (docs/physics.md §11).
 """
@@ -33,6 +34,12 @@ from glassfit.models.acoustic import (
 from glassfit.models.base import GlassModel, Reference
 from glassfit.models.conductivity import ConductivityModel, KKIConductivityModel, STMConductivityModel
 from glassfit.models.heat import HEAT_UNITS, HeatCapacityModel, KKIHeatCapacityModel, STMHeatCapacityModel
+from glassfit.models.heat_release import (
+    RELEASE_UNITS,
+    BlackHeatReleaseModel,
+    HeatReleaseModel,
+    KKIHeatReleaseModel,
+)
 from glassfit.models.kki import (
     DEEP_BARRIER_LIMIT,
     LOG_SLOPE_STEP,
@@ -57,7 +64,8 @@ from glassfit.models.time_heat import BlackTimeHeatModel, KKITimeHeatModel
 REGISTRY: dict[str, type[GlassModel]] = {cls.name_id: cls for cls in (
     STMHeatCapacityModel, KKIHeatCapacityModel, STMConductivityModel, KKIConductivityModel, STMAttenuationModel,
     STMVelocityModel, KKIAttenuationModel, KKIVelocityModel, BlackTimeHeatModel, KKITimeHeatModel,
-    STMResonatorLossModel, STMResonatorShiftModel, KKIResonatorLossModel, KKIResonatorShiftModel)}
+    STMResonatorLossModel, STMResonatorShiftModel, KKIResonatorLossModel, KKIResonatorShiftModel,
+    BlackHeatReleaseModel, KKIHeatReleaseModel)}
 
 
 def describe(name: str) -> str:
@@ -85,16 +93,20 @@ __all__ = [
     "HEAT_UNITS",
     "LOG_SLOPE_STEP",
     "REGISTRY",
+    "RELEASE_UNITS",
     "TWO_LEVEL_LIMIT",
     "WARNING_GRID",
+    "BlackHeatReleaseModel",
     "BlackTimeHeatModel",
     "ConductivityModel",
     "GlassModel",
     "HeatCapacityModel",
+    "HeatReleaseModel",
     "KKIAcousticModel",
     "KKIAttenuationModel",
     "KKIConductivityModel",
     "KKIHeatCapacityModel",
+    "KKIHeatReleaseModel",
     "KKIResonatorLossModel",
     "KKIResonatorShiftModel",
     "KKITimeHeatModel",

@@ -54,7 +54,9 @@ def check_time_options(t_exp, window):
 
 def black_volumetric(T, t, si, window):
     """Black's c(T, t) [J m⁻³ K⁻¹] at T [K], t [s] (physics.md §7.1) from the SI values of the STM rows (P0
-    [J⁻¹ m⁻³], γ_l, γ_t [J], ρ, v_l, v_t)."""
+    [J⁻¹ m⁻³], γ_l, γ_t [J], ρ, v_l, v_t), with the smallest tunnel splitting D0_min [J] where the rows have it."""
+    if "D0_min" in si:
+        return timeheat.black_cutoff_heat_capacity(T, t, si["P0"], relaxation_constant(si), si["D0_min"], window)
     return timeheat.black_heat_capacity(T, t, si["P0"], relaxation_constant(si), window)
 
 

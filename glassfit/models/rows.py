@@ -89,6 +89,9 @@ GAMMA_L = ParameterSpec("gamma_l", ELECTRONVOLT, 1.0, (0.01, 10.0), r"\gamma_l",
 GAMMA_T = ParameterSpec("gamma_t", ELECTRONVOLT, 0.65, (0.01, 10.0), r"\gamma_t",
                         "transverse deformation potential (physics.md §0)")
 GAMMA_ROWS = (GAMMA_L, GAMMA_T)
+D0_MIN = ParameterSpec("D0_min", KELVIN_ENERGY, 1e-8, (1e-14, 0.1), r"\Delta_{0,\min}",
+                       "smallest tunnel splitting Δ0,min/k of the STM (a largest λ): τ stops at τ_min (E/Δ0,min)² "
+                       "(physics.md §7.1)", log_scale=True)
 C_TLS = ParameterSpec("C", STRENGTH_1E4, 3.0, (0.01, 100.0), r"C",
                       "tunnelling strength C = P̄γ²/(ρv²), taken equal for both branches (physics.md §0, §8)",
                       log_scale=True)
@@ -142,7 +145,7 @@ FILLING = ParameterSpec("F", DIMENSIONLESS, 1.0, (1e-6, 1.0), r"F",
 DIPOLE_ROWS = (E_STAR, A0, EPS_R, FILLING)
 
 __all__ = ["A0", "ALPHA_K", "BETA", "BOUNDARY", "C3", "CHI_1", "CHI_2", "CHI_ROWS", "CHI_T_RATIO", "CONCENTRATION",
-           "C_TLS", "DF0", "DIPOLE_ROWS", "DV0", "EPS_R", "ETA_C", "ETA_L", "E_STAR", "FDELTA0", "FILLING",
+           "C_TLS", "D0_MIN", "DF0", "DIPOLE_ROWS", "DV0", "EPS_R", "ETA_C", "ETA_L", "E_STAR", "FDELTA0", "FILLING",
            "GAMMA_L", "GAMMA_ROWS", "GAMMA_T", "KKI_ROWS", "LOG10_N", "LOSS_BG", "MOLAR_MASS", "N_C", "P0",
            "RAYLEIGH", "RHO", "SUPERCONDUCTOR_ROWS", "TRANSVERSE_CHI", "T_C", "V_L", "V_T", "W_KKI", "W_SPM", "XI_C",
            "XI_L"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from glassfit.models.base import Reference
 from glassfit.models.heat import HeatCapacityModel, black_volumetric, check_window, kki_time_volumetric
 from glassfit.models.kki import KKICoupled
-from glassfit.models.rows import CHI_ROWS, GAMMA_ROWS, KKI_ROWS, P0, RHO, V_L, V_T
+from glassfit.models.rows import CHI_ROWS, D0_MIN, GAMMA_ROWS, KKI_ROWS, P0, RHO, V_L, V_T
 
 
 class TimeHeatModel(HeatCapacityModel):
@@ -34,7 +34,9 @@ class BlackTimeHeatModel(TimeHeatModel):
     """STM time-dependent specific heat c(T, t): Black's law with the exact arcsech n(E, t) (physics.md §7.1).
 
     Independent variables T [K] and the measurement time t [s]; ``window`` "step" or "exponential".
-    Shares P0, γ_l, γ_t, ρ and the velocities with the other STM models.
+    Shares P0, γ_l, γ_t, ρ and the velocities with the other STM models.  ``cutoff=True`` adds the smallest
+    tunnel splitting Δ0,min (row ``D0_min``, a largest λ): the relaxation times end at τ_min (E/Δ0,min)² and c(T, t)
+    saturates at P̄ ln(2E/Δ0,min) — the STM's own way to bend away from the logarithm (physics.md §7.1).
 
     ``guess``: P̄ (and c₃, if free) by linear least squares of c/T on P̄ a(T, t) + s T², a the TLS c/T per unit P̄
     at the other defaults: Black's c is proportional to P̄ (K_τ does not depend on it), so exact for data of the
@@ -52,7 +54,10 @@ class BlackTimeHeatModel(TimeHeatModel):
 
     time_kernel = staticmethod(black_volumetric)
 
-    def __init__(self, window: str = "step", **kwargs):
+    def __init__(self, window: str = "step", cutoff: bool = False, **kwargs):
+        self.cutoff = bool(cutoff)
+        if self.cutoff:
+            self.physics_table = (*type(self).physics_table, D0_MIN)
         super().__init__(window, **kwargs)
 
 

@@ -1,4 +1,4 @@
-"""Time-dependent specific heat c(T, t): Black's law of the STM and the KKI law (physics.md §7).
+"""The TLS ensemble in the time domain: the specific heat c(T, t) and the heat release Q̇(t) (physics.md §7).
 
 A measurement of duration t sees only the two-level systems that relax within t.  With a step window
 (relaxed iff τ ≤ t) or an exponential one (weight 1 − e^(−t/τ)):
@@ -11,7 +11,15 @@ A measurement of duration t sees only the two-level systems that relax within t.
   |x_ge|² of the exact eigenvectors), c(T, t) = ∫ du k (u/2kT)² sech²(u/2kT) Σ_TLS(u) W(t/τ).
   As t → ∞ every weight → 1 and c(T, t) → c_TLS(T).
 
-Units: T [K], t [s], c [J m⁻³ K⁻¹].
+Heat release (physics.md §7.3): TLS in equilibrium at T₁ until t = 0, the bath at T₀ < T₁ from then on.  A TLS of
+energy E and relaxation time τ (at T₀) gives back E [f(E/kT₁) − f(E/kT₀)] e^(−t/τ)/τ per unit time, f(x) =
+1/(eˣ + 1) the upper level's occupation, so Q̇(t) = Σ_TLS E [f₁ − f₀] e^(−t/τ)/τ:
+
+* **STM**: with P(E, τ) = P̄/(2τ sqrt(1 − τ_min/τ)), Q̇ = (P̄/2t) ∫ dE E [f₁ − f₀] H(t/τ_min(E, T₀)), H(z) =
+  2√z D(√z) (D Dawson's integral; H → 1 for z ≫ 1, 2z for z ≪ 1), → (π²/24) P̄ k² (T₁² − T₀²)/t (Parshin & Sahling);
+* **KKI**: every TLS of the iso-energy quadrature with its exact rate, as for c(T, t).
+
+Units: T [K], t [s], c [J m⁻³ K⁻¹], Q̇ [W m⁻³].
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.interpolate import CubicSpline
+from scipy.special import dawsn, exp1
 
 from glassfit import constants
 from glassfit.batching import CACHE_ELEMENTS, expand
@@ -37,7 +46,7 @@ from glassfit.distributions import as_distribution
 from glassfit.observables.heat import X_NODES, X_WEIGHTS
 from glassfit.observables.scattering import kki_rate_at_zero_temperature
 from glassfit.potential import instanton_action
-from glassfit.quadrature import unit_interval_nodes
+from glassfit.quadrature import gauss_legendre_panels, unit_interval_nodes
 from glassfit.tables import default_tables
 from glassfit.validation import positive_array, positive_scalar
 
@@ -47,6 +56,9 @@ X_STAR = 2.9358970925208516
 #: K_σ = (8/9)(3/√2)^(2/3) of the flat-distribution closed form n_j(u) (physics.md §3.2)
 K_SIGMA = 8.0 / 9.0 * (3.0 / np.sqrt(2.0)) ** (2.0 / 3.0)
 WINDOWS = ("step", "exponential")
+#: nodes x = E/kT and weights of ∫_0^∞ dx x f(x) g(x), f(x) = 1/(eˣ + 1): Σ RELEASE_WEIGHTS = π²/12 (physics.md §7.3)
+RELEASE_NODES, _RW = gauss_legendre_panels((0.0, 2.0, 6.0, 14.0, 30.0, 60.0))
+RELEASE_WEIGHTS = _RW * RELEASE_NODES / (np.exp(RELEASE_NODES) + 1.0)
 _PANELS = 2          # Gauss–Legendre panels of the iso-energy nodes: n(u) is converged to 1e-8 already
 
 
@@ -102,6 +114,75 @@ def black_asymptote(T, t, P0, K_tau, window="step"):
     tau_star = np.tanh(X_STAR / 2.0) / (K_tau * (_K * T * X_STAR) ** 3)
     extra = np.euler_gamma if window == "exponential" else 0.0
     return np.pi**2 / 12.0 * P0 * _K**2 * T * (np.log(4.0 * t / tau_star) + extra)
+
+
+#: Gauss–Legendre nodes on [0, 1] for the smooth parts of the cutoff integrals (physics.md §7.1)
+_GL_X, _GL_W = gauss_legendre_panels((0.0, 1.0), order=32)
+
+
+def _ein(x):
+    """Ein(x) = ∫_0^x (1 − e^(−y))/y dy = E₁(x) + ln x + γ_E (its series below 1e-4, where that cancels)."""
+    x = np.asarray(x, float)
+    safe = np.maximum(x, 1e-4)
+    return np.where(x < 1e-4, x * (1.0 - x / 4.0 + x * x / 18.0), exp1(safe) + np.log(safe) + np.euler_gamma)
+
+
+def cutoff_relaxed_fraction(z, a):
+    """n(E, t)/P̄ of the STM with the exponential window and q = (Δ0/E)² ≥ a (physics.md §7.1), z = t/τ_min(E):
+    ½ ∫_a^1 (1 − e^(−zq)) dq/(q sqrt(1 − q)), for 0 < a < 1.
+
+    For a ≤ ½ it is the uncut :func:`relaxed_fraction` minus D(z, a) = ½ ∫_0^a, and with φ(q) = (1/sqrt(1 − q) − 1)/q
+    (smooth, ∫_0^a φ = −2 ln((1 + sqrt(1 − a))/2)), D = ½ Ein(za) + ½ [∫_0^a φ − ∫_0^a e^(−zq) φ dq], the last on 32
+    nodes over [0, min(a, 50/z)].  For a > ½: q = 1 − s², ½ ∫ = ∫_0^sqrt(1−a) (1 − e^(−z(1 − s²)))/(1 − s²) ds.
+    """
+    z, a = np.broadcast_arrays(np.asarray(z, float), np.asarray(a, float))
+    out = np.empty(z.shape)
+    low = a <= 0.5
+    zl, al = z[low], a[low]
+    top = np.minimum(al, 50.0 / np.maximum(zl, 1e-300))[..., None]
+    q = top * _GL_X
+    root = np.sqrt(1.0 - q)
+    phi = 1.0 / (root * (1.0 + root))
+    tail = np.sum(top * _GL_W * np.exp(-zl[..., None] * q) * phi, axis=-1)
+    d = 0.5 * _ein(zl * al) + 0.5 * (-2.0 * np.log((1.0 + np.sqrt(1.0 - al)) / 2.0) - tail)
+    out[low] = relaxed_fraction(zl, "exponential") - d
+    zh, ah = z[~low], a[~low]
+    s_top = np.sqrt(1.0 - ah)[..., None]
+    s = s_top * _GL_X
+    out[~low] = np.sum(s_top * _GL_W * -np.expm1(-zh[..., None] * (1.0 - s * s)) / (1.0 - s * s), axis=-1)
+    return out
+
+
+def cutoff_release_rate(z, a):
+    """τ_min/P̄ times the heat-release rate density of the STM TLS of one energy with q ≥ a (physics.md §7.3):
+    ½ ∫_a^1 e^(−zq) dq/sqrt(1 − q) = e^(−za) D(sqrt(z(1 − a)))/sqrt(z), D Dawson's integral; = H(z)/(2z) at a = 0."""
+    z, a = np.asarray(z, float), np.asarray(a, float)
+    return np.exp(-z * a) * dawsn(np.sqrt(z * (1.0 - a))) / np.sqrt(z)
+
+
+def _cutoff_energies(T, D0_min):
+    """Energies x kT of the heat-capacity quadrature (x = X_NODES) and q_min = (Δ0,min/E)² at each, clipped
+    below 1 (there are no TLS with E < Δ0,min: their nodes get zero weight)."""
+    E = _K * T[..., None] * X_NODES
+    q_min = (expand(D0_min, T.ndim + 1) / E) ** 2
+    return E, np.minimum(q_min, 1.0 - 1e-12), q_min < 1.0
+
+
+def black_cutoff_heat_capacity(T, t, P0, K_tau, D0_min, window="step"):
+    """STM c(T, t) [J m⁻³ K⁻¹] with a smallest tunnel splitting Δ0,min [J] (a largest λ: physics.md §7.1):
+    n(E, t) = (P̄/2) ∫_{q_min}^1 dq W(t q/τ_min(E))/(q sqrt(1 − q)), q_min = (Δ0,min/E)², W the window; the
+    relaxation times stop at τ_max(E) = τ_min(E) (E/Δ0,min)², so c(T, t) saturates at the cutoff's equilibrium
+    n(E) = P̄ arcsech(Δ0,min/E) = P̄ ln(2E/Δ0,min) (for Δ0,min ≪ E).  P0 [J⁻¹ m⁻³], K_tau [J⁻³ s⁻¹]."""
+    _check_window(window)
+    T, t = _grid(T, t)
+    E, q_min, exists = _cutoff_energies(T, D0_min)
+    tau_min = np.tanh(E / (2.0 * _K * T[..., None])) / (expand(K_tau, T.ndim + 1) * E**3)
+    if window == "step":                 # relaxed iff q ≥ τ_min/t: P̄ arcsech(sqrt(q*)), q* = max(q_min, τ_min/t)
+        q_star = np.maximum(q_min, tau_min / t[..., None])
+        relaxed = np.where(exists & (q_star < 1.0), relaxed_fraction(1.0 / np.minimum(q_star, 1.0)), 0.0)
+    else:
+        relaxed = np.where(exists, cutoff_relaxed_fraction(t[..., None] / tau_min, q_min), 0.0)
+    return _K**2 * T * np.sum(expand(P0, T.ndim + 1) * relaxed * X_WEIGHTS, axis=-1)
 
 
 def _relaxing_tls(u_tilde, scales, distribution, chi, rho, v_l, v_t, barrier_max, every: bool = True):
@@ -286,6 +367,116 @@ def kki_closed_form(T, t, scales, distribution, chi, rho, v_l, v_t, window="expo
     return np.pi**2 / 6.0 * _K**2 * T * np.sum(n_relaxed, axis=-1)
 
 
-__all__ = ["K_SIGMA", "WINDOWS", "X_STAR", "KKITimeScales", "black_asymptote", "black_heat_capacity",
-           "kki_closed_form", "kki_heat_capacity", "kki_time_scales", "relaxed_fraction", "relaxed_fraction_kki",
-           "tau_density"]
+# ---------------------------------------------------------------------------
+# Heat release after a quench T₁ → T₀ (physics.md §7.3)
+# ---------------------------------------------------------------------------
+
+def _quench(t, T0, T1):
+    """t, T₀, T₁ broadcast together; ValueError unless every T₁ > T₀ > 0 and t > 0."""
+    t, T0, T1 = np.broadcast_arrays(positive_array("t", t, "times t after the quench (s)"),
+                                    positive_array("T", T0, "bath temperatures T (K)"),
+                                    positive_array("T1", T1, "temperatures T1 before the quench (K)"))
+    if np.any(T1 <= T0):
+        raise ValueError("the heat release needs T1 > T (the temperature before the quench above the bath's)")
+    return t, T0, T1
+
+
+def release_kernel(z):
+    """H(z) = z ∫_0^1 e^(−zq) (1 − q)^(−1/2) dq = 2√z D(√z), D Dawson's integral (physics.md §7.3): the heat the
+    STM TLS of one energy release at t = z τ_min, per P̄/(2t); → 1 for z ≫ 1, 2z for z ≪ 1."""
+    root = np.sqrt(np.asarray(z, float))
+    return 2.0 * root * dawsn(root)
+
+
+def black_heat_release(t, T, T1, P0, K_tau):
+    """STM heat release Q̇ [W m⁻³] at t [s] after a quench from T1 [K] to the bath T [K] (physics.md §7.3):
+    (P̄/2t) Σ_i ± (kT_i)² ∫ dx x f(x) H(t/τ_min(x kT_i, T)), τ_min(E, T) = tanh(E/2kT)/(K_τ E³); P0 [J⁻¹ m⁻³],
+    K_tau [J⁻³ s⁻¹]."""
+    t, T0, T1 = _quench(t, T, T1)
+    ndim = t.ndim + 1
+    K_tau = expand(K_tau, ndim)
+    total = 0.0
+    for sign, T_i in ((1.0, T1), (-1.0, T0)):
+        E = _K * T_i[..., None] * RELEASE_NODES
+        z = t[..., None] * K_tau * E**3 / np.tanh(E / (2.0 * _K * T0[..., None]))
+        total = total + sign * (_K * T_i) ** 2 * np.sum(RELEASE_WEIGHTS * release_kernel(z), axis=-1)
+    return expand(P0, t.ndim) * total / (2.0 * t)
+
+
+def black_release_asymptote(t, T, T1, P0):
+    """(π²/24) P̄ k² (T1² − T²)/t [W m⁻³]: the STM heat release once t ≫ τ_min at every energy (physics.md §7.3)."""
+    t, T0, T1 = _quench(t, T, T1)
+    return np.pi**2 / 24.0 * expand(P0, t.ndim) * _K**2 * (T1**2 - T0**2) / t
+
+
+def black_cutoff_heat_release(t, T, T1, P0, K_tau, D0_min):
+    """STM heat release Q̇ [W m⁻³] with a smallest tunnel splitting Δ0,min [J] (physics.md §7.3): as
+    :func:`black_heat_release` with the q = (Δ0/E)² integral from q_min = (Δ0,min/E)²,
+    Q̇ = ∫ dE E [f₁ − f₀] (P̄/2) ∫_{q_min}^1 dq (q/τ_min) e^(−tq/τ_min)/(q sqrt(1 − q)); it falls faster than 1/t
+    once t passes τ_max(E) = τ_min(E) (E/Δ0,min)²."""
+    t, T0, T1 = _quench(t, T, T1)
+    total = 0.0
+    for sign, T_i in ((1.0, T1), (-1.0, T0)):
+        E = _K * T_i[..., None] * RELEASE_NODES
+        q_min = (expand(D0_min, t.ndim + 1) / E) ** 2
+        rate_min = expand(K_tau, t.ndim + 1) * E**3 / np.tanh(E / (2.0 * _K * T0[..., None]))     # 1/τ_min
+        per_energy = np.where(q_min < 1.0, rate_min * cutoff_release_rate(t[..., None] * rate_min,
+                                                                          np.minimum(q_min, 1.0)), 0.0)
+        total = total + sign * (_K * T_i) ** 2 * np.sum(RELEASE_WEIGHTS * per_energy, axis=-1)
+    return expand(P0, t.ndim) * total
+
+
+def kki_heat_release(t, T, T1, scales, distribution, chi, rho, v_l, v_t, barrier_max=None):
+    """KKI heat release Q̇ [W m⁻³] at t [s] after a quench from T1 [K] to the bath T [K]: every TLS with its
+    exact splitting and exact one-phonon rate at the bath temperature (physics.md §7.3); ``chi`` as in
+    :func:`kki_heat_capacity`; one parameter set (w a number).
+
+    The TLS are taken at the quadrature energies themselves, E = x kT_i for both temperatures of each quench:
+    Q̇ = Σ_i ± (kT_i)² Σ_x RELEASE_WEIGHTS Σ_TLS(E) dens e^(−t/τ)/τ.  (Interpolating Σ_TLS on the energy grid of
+    c(T, t) instead errs by up to 13 % at long times, where few, deep TLS remain.)
+    """
+    t, T0, T1 = _quench(t, T, T1)
+    if np.ndim(scales.w) or np.ndim(scales.eta_L) or np.ndim(scales.xi_L):
+        raise ValueError("kki_heat_release takes one parameter set (w, η_L, ξ_L numbers)")
+    out = np.zeros(t.shape)
+    pairs = np.stack([T0.ravel(), T1.ravel()], axis=1)
+    for T0_i, T1_i in np.unique(pairs, axis=0):
+        at = np.nonzero((T0 == T0_i) & (T1 == T1_i))
+        for sign, T_i in ((1.0, T1_i), (-1.0, T0_i)):
+            inside = RELEASE_NODES * _K * T_i <= U_TILDE_MAX * scales.w       # beyond: weight < e^(−20) for kT ≤ w/25
+            u = RELEASE_NODES[inside] * _K * T_i
+            coth = 1.0 / np.tanh(u / (2.0 * _K * T0_i))
+            for dens, rate0 in _relaxing_tls(u / scales.w, scales, distribution, chi, rho, v_l, v_t, barrier_max,
+                                             every=False):
+                rate = rate0 * coth[:, None]                                              # (x, M)
+                weights = dens * rate * RELEASE_WEIGHTS[inside, None]
+                step = max(1, CACHE_ELEMENTS // rate.size)
+                times = t[at]
+                for start in range(0, times.size, step):
+                    part = times[start:start + step]
+                    decay = np.exp(-part[:, None, None] * rate)                           # (n_t, x, M)
+                    out[tuple(a[start:start + step] for a in at)] += (
+                        sign * (_K * T_i) ** 2 * np.einsum("xm,pxm->p", weights, decay))
+    return out
+
+
+__all__ = [
+    "K_SIGMA",
+    "RELEASE_NODES",
+    "RELEASE_WEIGHTS",
+    "WINDOWS",
+    "X_STAR",
+    "KKITimeScales",
+    "black_asymptote",
+    "black_heat_capacity",
+    "black_heat_release",
+    "black_release_asymptote",
+    "kki_closed_form",
+    "kki_heat_capacity",
+    "kki_heat_release",
+    "kki_time_scales",
+    "relaxed_fraction",
+    "relaxed_fraction_kki",
+    "release_kernel",
+    "tau_density",
+]

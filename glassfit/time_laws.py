@@ -1,0 +1,286 @@
+"""Can a time-domain experiment tell the KKI law from the STM's?  A study kind on SYNTHETIC data (``discrimination``).
+
+Each cell is a truth × a design.  A truth is one law at fixed parameter values (or ``closest_to`` another truth:
+the law's curve nearest the other's noise-free data of the same design, by least squares over its free
+parameters — the hardest case for telling them apart).  A design is an experiment (``time_heat``: c(T, t);
+``heat_release``: Q̇ after a quench) on a grid with a relative noise (:mod:`glassfit.designs`).  Every replicate
+draws the data (σ = noise · the truth's curve, known), fits both laws by maximum likelihood inside their prior
+support after a global search (:func:`glassfit.optimize.map_fit`, multistart), and records χ², BIC = χ² + k ln n
+and ΔBIC = BIC(other law) − BIC(truth's law): positive when the truth's law is preferred.
+
+The kind's section of a study file (glassfit.study)::
+
+    [discrimination]
+    starts = 8                 # local fits of the multistart search of each law (default 8)
+    screen = 80                # Latin-hypercube points screened (default 80)
+
+    [discrimination.law.kki]   # the two laws, "kki" and "stm": their model per experiment, free rows and priors
+    models = { time_heat = "kki_time_heat", heat_release = "kki_heat_release" }
+    free = { eta_c = "uniform(0.3, 1.5)", xi_c = "uniform(0.3, 1.7)", log10_N = "uniform(26.5, 29)",
+             chi_1 = "uniform(0.1, 2)" }
+    tie = { chi_2 = "chi_1" }
+    options = { time_heat = { window = "exponential" } }
+
+    [[discrimination.truth]]
+    name = "kki-reference"
+    law = "kki"
+    values = {}                # the reference glass; or e.g. { eta_c = 1.5, xi_c = 1.7 }
+    [[discrimination.truth]]
+    name = "stm-closest"
+    law = "stm"
+    closest_to = "kki-reference"
+
+    [[discrimination.design]]
+    name = "c(T, t), 3 decades"
+    experiment = "time_heat"
+    T = [0.05, 0.1, 0.2]
+    t = { geomspace = [1e-6, 1e-3, 13] }
+    noise = 0.01
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from glassfit import designs
+
+LAWS = ("kki", "stm")
+EXPERIMENTS = ("time_heat", "heat_release")
+_SETTINGS = {"starts": 8, "screen": 80}
+
+
+@dataclass(frozen=True)
+class Law:
+    """One law: its model id per experiment, model options per experiment, free rows with prior texts, ties."""
+
+    name: str
+    models: tuple[tuple[str, str], ...]
+    free: tuple[tuple[str, str], ...]
+    tie: tuple[tuple[str, str], ...] = ()
+    options: str = "{}"                       # JSON: experiment → model options
+
+
+@dataclass(frozen=True)
+class Truth:
+    name: str
+    law: str
+    values: tuple[tuple[str, float], ...] = ()
+    closest_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Design:
+    name: str
+    experiment: str
+    raw: str                                   # JSON of the grid table (variables, noise, paired)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A discrimination study (module docstring): laws, truths, designs and the global-search settings."""
+
+    laws: tuple[Law, ...]
+    truths: tuple[Truth, ...]
+    designs: tuple[Design, ...]
+    starts: int = 8
+    screen: int = 80
+
+    @property
+    def cells(self) -> list[str]:
+        return [f"{truth.name} | {design.name}" for truth in self.truths for design in self.designs]
+
+    def cell(self, index: int) -> tuple[Truth, Design]:
+        return self.truths[index // len(self.designs)], self.designs[index % len(self.designs)]
+
+    def law(self, name: str) -> Law:
+        return next(law for law in self.laws if law.name == name)
+
+
+def _law(name: str, raw: dict) -> Law:
+    from glassfit import models
+    from glassfit.priors import prior_from_text
+
+    where = f"[discrimination.law.{name}]"
+    unknown = sorted(set(raw) - {"models", "free", "tie", "options"})
+    if unknown:
+        raise ValueError(f"{where} has unknown keys {unknown}")
+    chosen = dict(raw.get("models", {}))
+    if set(chosen) - set(EXPERIMENTS) or any(m not in models.REGISTRY for m in chosen.values()):
+        raise ValueError(f"{where}: models maps experiments {EXPERIMENTS} to registry ids, got {chosen}")
+    free = dict(raw.get("free", {}))
+    if not free:
+        raise ValueError(f"{where}: free = {{NAME = \"prior(...)\", ...}} names the fitted parameters")
+    for text in free.values():
+        prior_from_text(text)
+    options = dict(raw.get("options", {}))
+    if set(options) - set(chosen):
+        raise ValueError(f"{where}: options are per experiment of models {sorted(chosen)}, got {sorted(options)}")
+    return Law(name, tuple(sorted(chosen.items())), tuple(free.items()), tuple(dict(raw.get("tie", {})).items()),
+               json.dumps(options, sort_keys=True))
+
+
+def parse(section: dict, where: Path) -> Plan:
+    """The [discrimination] section of a study file as a :class:`Plan`; ValueError if malformed."""
+    unknown = sorted(set(section) - set(_SETTINGS) - {"law", "truth", "design"})
+    if unknown:
+        raise ValueError(f"[discrimination] has unknown keys {unknown}")
+    settings = designs.settings(section, _SETTINGS, "[discrimination]")
+    laws_raw = dict(section.get("law", {}))
+    if sorted(laws_raw) != sorted(LAWS):
+        raise ValueError(f"[discrimination] declares the laws {sorted(laws_raw)}; it needs exactly {list(LAWS)}")
+    laws = tuple(_law(name, laws_raw[name]) for name in LAWS)
+    truths = []
+    for raw in section.get("truth", ()):
+        if not isinstance(raw, dict) or not raw.get("name") or raw.get("law") not in LAWS:
+            raise ValueError(f"[[discrimination.truth]] needs a name and law = one of {list(LAWS)}, got {raw!r}")
+        truths.append(Truth(raw["name"], raw["law"], tuple(sorted(dict(raw.get("values", {})).items())),
+                            raw.get("closest_to")))
+    names = [t.name for t in truths]
+    for truth in truths:
+        if truth.closest_to is not None and truth.closest_to not in names:
+            raise ValueError(f"truth {truth.name!r}: closest_to names no truth ({names})")
+    designs_ = []
+    for raw in section.get("design", ()):
+        raw = dict(raw)
+        name, experiment = raw.pop("name", None), raw.pop("experiment", None)
+        if not name or experiment not in EXPERIMENTS:
+            raise ValueError(f"[[discrimination.design]] needs a name and experiment = one of {list(EXPERIMENTS)}")
+        for law in laws:
+            model = dict(law.models).get(experiment)
+            if model is None:
+                raise ValueError(f"design {name!r}: law {law.name!r} has no model of {experiment}")
+            designs.parse_part(raw, f"design {name!r}", model)           # checked against both laws' models
+        designs_.append(Design(name, experiment, json.dumps(raw, sort_keys=True)))
+    if not truths or not designs_:
+        raise ValueError("[discrimination] needs at least one [[discrimination.truth]] and one "
+                         "[[discrimination.design]]")
+    if len(set(names)) != len(names) or len({d.name for d in designs_}) != len(designs_):
+        raise ValueError("[discrimination] truth and design names must be distinct")
+    return Plan(laws, tuple(truths), tuple(designs_), **settings)
+
+
+# ---------------------------------------------------------------- one replicate
+@cache
+def _part(law: Law, design: Design) -> designs.Part:
+    raw = json.loads(design.raw) | {"options": json.loads(law.options).get(design.experiment, {})}
+    return designs.parse_part(raw, f"design {design.name!r}", dict(law.models)[design.experiment])
+
+
+def _objective(law: Law, design: Design, y, sigma, values=None):
+    from glassfit.dataset import Dataset
+    from glassfit.objective import Objective
+    from glassfit.priors import prior_from_text
+
+    part = _part(law, design)
+    model = designs.model(part)
+    params = designs.parameters(model, dict(law.free), law.tie, values)
+    data = Dataset(designs.points(part), y, sigma, id=f"{law.name}-{design.name}", nature="synthetic")
+    return Objective(model, data, params=params, priors={n: prior_from_text(t) for n, t in law.free})
+
+
+def _fit(plan: Plan, objective, seed):
+    from glassfit import optimize
+
+    found = optimize.map_fit(objective, starts=plan.starts, screen=plan.screen, seed=seed, use_priors=False)
+    return found.best.chisqr, objective.named(found.best.theta)
+
+
+@cache
+def truth_curve(plan: Plan, cell: int) -> np.ndarray:
+    """The noise-free data of cell ``cell``: the truth's law at its values, or its closest curve to the other
+    truth's (fitted with the design's noise as weights, seeded)."""
+    truth, design = plan.cell(cell)
+    law = plan.law(truth.law)
+    part = _part(law, design)
+    model = designs.model(part)
+    if truth.closest_to is None:
+        params = designs.parameters(model, (), law.tie, dict(truth.values))
+        return np.asarray(model.eval(params, **designs.points(part)), float)
+    other = [t.name for t in plan.truths].index(truth.closest_to)
+    target = truth_curve(plan, other * len(plan.designs) + plan.designs.index(design))
+    objective = _objective(law, design, target, part.noise * target)
+    _, best = _fit(plan, objective, seed=0)
+    return np.asarray(objective.model_values(best), float)
+
+
+def run_replicate(plan: Plan, cell: int, seed: np.random.SeedSequence) -> dict:
+    """One replicate of cell ``cell``: both laws' χ² and BIC, ΔBIC (other − truth's) and their fitted values."""
+    truth, design = plan.cell(cell)
+    data_seed, fit_seed = seed.spawn(2)
+    curve = truth_curve(plan, cell)
+    sigma = _part(plan.law(truth.law), design).noise * np.abs(curve)
+    y = curve + sigma * np.random.default_rng(data_seed).standard_normal(curve.shape)
+    row, bic = {}, {}
+    search_seed = int(fit_seed.generate_state(1)[0])
+    for law in plan.laws:
+        objective = _objective(law, design, y, sigma)
+        chi2, best = _fit(plan, objective, search_seed)
+        bic[law.name] = chi2 + objective.ndim * math.log(y.size)
+        row[f"chi2[{law.name}]"], row[f"bic[{law.name}]"] = chi2, bic[law.name]
+        row.update({f"{law.name}.{name}": value for name, value in best.items()})
+    other = next(name for name in LAWS if name != truth.law)
+    row["delta_bic"] = bic[other] - bic[truth.law]
+    return row
+
+
+# ---------------------------------------------------------------- summary
+def _span(design: Design) -> float:
+    """Decades of t the design spans."""
+    model = {"time_heat": "black_time_heat", "heat_release": "black_heat_release"}[design.experiment]
+    t = designs.points(designs.parse_part(json.loads(design.raw), design.name, model))["t"]
+    return float(np.log10(t.max() / t.min()))
+
+
+def summary_table(plan: Plan, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per cell: truth, design, experiment, decades of t, replicates, the share in which the truth's law
+    wins (ΔBIC > 0) with its binomial standard error, and the 16/50/84 % quantiles of ΔBIC."""
+    rows = []
+    for index, label in enumerate(plan.cells):
+        if label not in tables:
+            continue
+        truth, design = plan.cell(index)
+        delta = tables[label]["delta_bic"].to_numpy()
+        share = float(np.mean(delta > 0))
+        q16, q50, q84 = np.percentile(delta, [16, 50, 84])
+        rows.append({"truth": truth.name, "design": design.name, "experiment": design.experiment,
+                     "decades": _span(design), "replicates": delta.size, "truth_wins": share,
+                     "truth_wins_se": math.sqrt(share * (1 - share) / delta.size), "delta_bic_16": q16,
+                     "delta_bic_50": q50, "delta_bic_84": q84})
+    return pd.DataFrame(rows)
+
+
+def plot(table: pd.DataFrame):
+    """Share of replicates the truth's law wins against the decades of t, per truth and experiment."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    styles = {"time_heat": ("-", "o", "c(T, t)"), "heat_release": ("--", "s", "Q̇(t)")}
+    for k, ((truth, experiment), rows) in enumerate(table.groupby(["truth", "experiment"], sort=False)):
+        line, marker, label = styles[experiment]
+        rows = rows.sort_values("decades")
+        ax.errorbar(rows["decades"], rows["truth_wins"], rows["truth_wins_se"], ls=line, marker=marker,
+                    color=f"C{k // 2}", capsize=2, label=f"truth {truth}, {label}")
+    ax.axhline(0.5, color="0.6", lw=0.8)
+    ax.set_xlabel("decades of t measured")
+    ax.set_ylabel("share of replicates the true law wins (ΔBIC > 0)")
+    ax.set_ylim(0.0, 1.02)
+    ax.set_title("SYNTHETIC data: KKI against the STM, both with their shapes free", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def summarize(plan: Plan, tables: dict[str, pd.DataFrame]):
+    """(:func:`summary_table`, :func:`plot` of it) of a study's results."""
+    table = summary_table(plan, tables)
+    return table, plot(table)
+
+
+__all__ = ["EXPERIMENTS", "LAWS", "Design", "Law", "Plan", "Truth", "parse", "plot", "run_replicate", "summarize",
+           "summary_table", "truth_curve"]
