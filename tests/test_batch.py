@@ -27,14 +27,15 @@ OPTIONS = [(name, {}) for name in sorted(REGISTRY)] + [
     ("stm_conductivity", {"plateau": "spm", "boundary": True}),
     ("stm_attenuation", {"branch": "t", "output": "dB/m"}), ("kki_attenuation", {"relaxation": False}),
     ("kki_attenuation", {"output": "1/m", "branch": "t"}), ("stm_velocity", {"branch": "t"}),
-    ("black_time_heat", {"window": "exponential"}), ("kki_time_heat", {"window": "step"})]
+    ("black_time_heat", {"window": "exponential"}), ("kki_time_heat", {"window": "step"}),
+    ("black_time_heat", {"window": "exponential", "cutoff": True}), ("black_heat_release", {"cutoff": True})]
 
 
 def points(model):
-    """Two frequencies, two times and two photon numbers over the temperatures, for whichever independent variables
-    ``model`` takes."""
+    """Two frequencies, two times and two photon numbers over the temperatures (and 3 T before a quench), for
+    whichever independent variables ``model`` takes."""
     values = {"T": np.tile(T, 2), "f": np.repeat([3e4, 3e6], T.size), "t": np.repeat([1.0, 1e3], T.size),
-              "n": np.repeat([10.0, 1e6], T.size)}
+              "n": np.repeat([10.0, 1e6], T.size), "T1": np.tile(3 * T, 2)}
     return {name: values[name] for name in model.independent}
 
 
