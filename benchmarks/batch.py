@@ -14,7 +14,13 @@ import timeit
 
 import numpy as np
 
-from glassfit.models import KKIAttenuationModel, KKIConductivityModel, KKIHeatCapacityModel, KKITimeHeatModel
+from glassfit.models import (
+    KKIAttenuationModel,
+    KKIConductivityModel,
+    KKIHeatCapacityModel,
+    KKIHeatReleaseModel,
+    KKITimeHeatModel,
+)
 from glassfit.validation import trusted_inputs
 
 BATCHES = (1, 8, 32, 128)
@@ -26,6 +32,9 @@ CASES = (
      {"f": np.repeat([1e3, 1e6], 6), "T": np.tile(np.geomspace(0.05, 0.5, 6), 2)}),
     ("KKI c(T, t), 10 T × 20 t", KKITimeHeatModel(),
      {"T": np.repeat(np.geomspace(0.05, 0.5, 10), 20), "t": np.tile(np.geomspace(1.0, 1e4, 20), 10)}),
+    ("KKI Q̇(t), 3 quenches × 13 t", KKIHeatReleaseModel(),
+     {"t": np.tile(np.geomspace(1e-6, 1e-3, 13), 3), "T": np.repeat([0.05, 0.1, 0.2], 13),
+      "T1": np.repeat([0.15, 0.3, 0.6], 13)}),
 )
 
 

@@ -28,6 +28,12 @@ class Part:
     paired: tuple[str, ...] = ()
 
 
+def children(seed: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
+    """The first ``n`` children of ``seed`` (what ``seed.spawn(n)`` gives a fresh SeedSequence), without spawning:
+    a replicate given the same seed twice draws the same numbers twice."""
+    return [np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k)) for k in range(n)]
+
+
 def settings(section: dict, defaults: dict, where: str) -> dict:
     """The integer settings ``defaults`` (name → default) of a study section, each ≥ 1; ValueError naming ``where``."""
     out = {k: section.get(k, v) for k, v in defaults.items()}
@@ -120,4 +126,5 @@ def model_parameters(part: Part) -> set[str]:
     return {n for n, p in model(part).make_params().items() if not p.expr}
 
 
-__all__ = ["SPACINGS", "Part", "axis", "model", "model_parameters", "parameters", "parse_part", "points", "settings"]
+__all__ = ["SPACINGS", "Part", "axis", "children", "model", "model_parameters", "parameters", "parse_part", "points",
+           "settings"]

@@ -264,7 +264,8 @@ def _optimum(objective, theta, free, use_priors=True) -> Optimum:
 
 
 def map_fit(objective, *, method: str = "multistart", starts: int | None = None, screen: int | None = None,
-            seed: int | None = 0, theta0=None, max_nfev: int | None = None, use_priors: bool = True) -> MapResult:
+            seed: int | None = 0, theta0=None, max_nfev: int | None = None, use_priors: bool = True,
+            starts_at=()) -> MapResult:
     """The MAP of ``objective`` after a global search inside its prior support (module docstring).
 
     Parameters
@@ -283,6 +284,9 @@ def map_fit(objective, *, method: str = "multistart", starts: int | None = None,
         Evaluation cap of each local run.
     use_priors : bool
         False: maximise the likelihood inside the prior support instead (information criteria).
+    starts_at : sequence of arrays, optional
+        Full θ vectors (as ``theta0``) from which local fits start in addition to the search's own starts, e.g.
+        the optima of a neighbouring problem (the noise-free data of a simulation study).
     """
     from scipy import optimize
     from scipy.stats import qmc
@@ -313,6 +317,7 @@ def map_fit(objective, *, method: str = "multistart", starts: int | None = None,
                                                  polish=False, init="latinhypercube", tol=1e-6, maxiter=200,
                                                  vectorized=True, updating="deferred")
         local_starts = [result.x]
+    local_starts += [objective.vector(theta, "a start of starts_at")[free] for theta in starts_at]
     if not local_starts:
         raise ValueError(f"no point of the prior support gives a finite posterior for {objective.names}; "
                          "check the priors and the data")

@@ -190,7 +190,7 @@ def run_replicate(plan: Plan, cell: int, seed: np.random.SeedSequence) -> dict:
     mean, sd and contraction of every free parameter, and the chain's τ_max, thinning and acceptance (emcee) or
     the likelihood calls (nested)."""
     case = plan.cases[cell]
-    data_seed, chain_seed, pick_seed = seed.spawn(3)
+    data_seed, chain_seed, pick_seed = designs.children(seed, 3)
     truth, ys = simulate(case, np.random.default_rng(data_seed))
     objective = _objective(case, ys, truth)
     if plan.sampler == "nested":

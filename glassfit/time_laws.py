@@ -8,11 +8,20 @@ draws the data (σ = noise · the truth's curve, known), fits both laws by maxim
 support after a global search (:func:`glassfit.optimize.map_fit`, multistart), and records χ², BIC = χ² + k ln n
 and ΔBIC = BIC(other law) − BIC(truth's law): positive when the truth's law is preferred.
 
+The search of a replicate is a multistart of its own (``screen`` points, ``starts`` local fits) plus local fits
+from the optima of the same law on the cell's noise-free data (within Δχ² = :data:`NOISE_FREE_WINDOW` of the best),
+which a full multistart (``truth_screen``, ``truth_starts``) finds once per cell and process: noise of a few per
+cent moves the optima of these ridged likelihoods but does not create new basins, so the replicate's search
+starts inside the basins that matter (docs/studies/time_laws.py checks it against the full search).
+
 The kind's section of a study file (glassfit.study)::
 
     [discrimination]
-    starts = 8                 # local fits of the multistart search of each law (default 8)
-    screen = 80                # Latin-hypercube points screened (default 80)
+    starts = 2                 # local fits from a replicate's own screening, per law (default 2)
+    screen = 20                # Latin-hypercube points a replicate screens, per law (default 20)
+    truth_starts = 8           # the same for the search on the noise-free data (default 8)
+    truth_screen = 80          # (default 80)
+    search = "study"           # or "full": every replicate the full multistart alone (the check of "study")
 
     [discrimination.law.kki]   # the two laws, "kki" and "stm": their model per experiment, free rows and priors
     models = { time_heat = "kki_time_heat", heat_release = "kki_heat_release" }
@@ -42,7 +51,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -52,8 +61,11 @@ import pandas as pd
 from glassfit import designs
 
 LAWS = ("kki", "stm")
+SEARCHES = ("study", "full")
 EXPERIMENTS = ("time_heat", "heat_release")
-_SETTINGS = {"starts": 8, "screen": 80}
+_SETTINGS = {"starts": 2, "screen": 20, "truth_starts": 8, "truth_screen": 80}
+#: optima of the noise-free fit within this Δχ² of its best seed every replicate's search
+NOISE_FREE_WINDOW = 20.0
 
 
 @dataclass(frozen=True)
@@ -89,8 +101,11 @@ class Plan:
     laws: tuple[Law, ...]
     truths: tuple[Truth, ...]
     designs: tuple[Design, ...]
-    starts: int = 8
-    screen: int = 80
+    starts: int = 2
+    screen: int = 20
+    truth_starts: int = 8
+    truth_screen: int = 80
+    search: str = field(default="study", compare=False)     # not compared: the per-cell caches do not depend on it
 
     @property
     def cells(self) -> list[str]:
@@ -128,10 +143,13 @@ def _law(name: str, raw: dict) -> Law:
 
 def parse(section: dict, where: Path) -> Plan:
     """The [discrimination] section of a study file as a :class:`Plan`; ValueError if malformed."""
-    unknown = sorted(set(section) - set(_SETTINGS) - {"law", "truth", "design"})
+    unknown = sorted(set(section) - set(_SETTINGS) - {"search", "law", "truth", "design"})
     if unknown:
         raise ValueError(f"[discrimination] has unknown keys {unknown}")
     settings = designs.settings(section, _SETTINGS, "[discrimination]")
+    settings["search"] = section.get("search", "study")
+    if settings["search"] not in SEARCHES:
+        raise ValueError(f"[discrimination] search must be one of {list(SEARCHES)}, got {settings['search']!r}")
     laws_raw = dict(section.get("law", {}))
     if sorted(laws_raw) != sorted(LAWS):
         raise ValueError(f"[discrimination] declares the laws {sorted(laws_raw)}; it needs exactly {list(LAWS)}")
@@ -185,11 +203,21 @@ def _objective(law: Law, design: Design, y, sigma, values=None):
     return Objective(model, data, params=params, priors={n: prior_from_text(t) for n, t in law.free})
 
 
-def _fit(plan: Plan, objective, seed):
+def _search(objective, starts, screen, seed, starts_at=()):
     from glassfit import optimize
 
-    found = optimize.map_fit(objective, starts=plan.starts, screen=plan.screen, seed=seed, use_priors=False)
-    return found.best.chisqr, objective.named(found.best.theta)
+    return optimize.map_fit(objective, starts=starts, screen=screen, seed=seed, use_priors=False, starts_at=starts_at)
+
+
+@cache
+def noise_free_optima(plan: Plan, cell: int, law_name: str) -> tuple[np.ndarray, ...]:
+    """θ of the distinct optima of law ``law_name`` on cell ``cell``'s noise-free data (σ the design's), within
+    Δχ² = :data:`NOISE_FREE_WINDOW` of the best, best first: the full multistart (truth_screen, truth_starts)."""
+    truth, design = plan.cell(cell)
+    curve = truth_curve(plan, cell)
+    objective = _objective(plan.law(law_name), design, curve, _part(plan.law(truth.law), design).noise * np.abs(curve))
+    found = _search(objective, plan.truth_starts, plan.truth_screen, seed=0)
+    return tuple(o.theta for o in found.optima if o.chisqr <= found.best.chisqr + NOISE_FREE_WINDOW)
 
 
 @cache
@@ -206,14 +234,15 @@ def truth_curve(plan: Plan, cell: int) -> np.ndarray:
     other = [t.name for t in plan.truths].index(truth.closest_to)
     target = truth_curve(plan, other * len(plan.designs) + plan.designs.index(design))
     objective = _objective(law, design, target, part.noise * target)
-    _, best = _fit(plan, objective, seed=0)
-    return np.asarray(objective.model_values(best), float)
+    found = _search(objective, plan.truth_starts, plan.truth_screen, seed=0)
+    return np.asarray(objective.model_values(objective.named(found.best.theta)), float)
 
 
 def run_replicate(plan: Plan, cell: int, seed: np.random.SeedSequence) -> dict:
-    """One replicate of cell ``cell``: both laws' χ² and BIC, ΔBIC (other − truth's) and their fitted values."""
+    """One replicate of cell ``cell``: both laws' χ² and BIC, ΔBIC (other − truth's) and their fitted values,
+    after the plan's search (module docstring)."""
     truth, design = plan.cell(cell)
-    data_seed, fit_seed = seed.spawn(2)
+    data_seed, fit_seed = designs.children(seed, 2)
     curve = truth_curve(plan, cell)
     sigma = _part(plan.law(truth.law), design).noise * np.abs(curve)
     y = curve + sigma * np.random.default_rng(data_seed).standard_normal(curve.shape)
@@ -221,7 +250,11 @@ def run_replicate(plan: Plan, cell: int, seed: np.random.SeedSequence) -> dict:
     search_seed = int(fit_seed.generate_state(1)[0])
     for law in plan.laws:
         objective = _objective(law, design, y, sigma)
-        chi2, best = _fit(plan, objective, search_seed)
+        if plan.search == "full":
+            found = _search(objective, plan.truth_starts, plan.truth_screen, search_seed)
+        else:
+            found = _search(objective, plan.starts, plan.screen, search_seed, noise_free_optima(plan, cell, law.name))
+        chi2, best = found.best.chisqr, objective.named(found.best.theta)
         bic[law.name] = chi2 + objective.ndim * math.log(y.size)
         row[f"chi2[{law.name}]"], row[f"bic[{law.name}]"] = chi2, bic[law.name]
         row.update({f"{law.name}.{name}": value for name, value in best.items()})
@@ -240,39 +273,59 @@ def _span(design: Design) -> float:
 
 def summary_table(plan: Plan, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per cell: truth, design, experiment, decades of t, replicates, the share in which the truth's law
-    wins (ΔBIC > 0) with its binomial standard error, and the 16/50/84 % quantiles of ΔBIC."""
+    wins (ΔBIC > 0) with its exact (Clopper–Pearson) 95 % interval, and the 16/50/84 % quantiles of ΔBIC."""
+    from scipy.stats import binomtest
+
     rows = []
     for index, label in enumerate(plan.cells):
         if label not in tables:
             continue
         truth, design = plan.cell(index)
         delta = tables[label]["delta_bic"].to_numpy()
-        share = float(np.mean(delta > 0))
+        wins = int(np.sum(delta > 0))
+        interval = binomtest(wins, delta.size).proportion_ci(0.95, method="exact")
         q16, q50, q84 = np.percentile(delta, [16, 50, 84])
         rows.append({"truth": truth.name, "design": design.name, "experiment": design.experiment,
-                     "decades": _span(design), "replicates": delta.size, "truth_wins": share,
-                     "truth_wins_se": math.sqrt(share * (1 - share) / delta.size), "delta_bic_16": q16,
+                     "decades": _span(design), "replicates": delta.size, "truth_wins": wins / delta.size,
+                     "truth_wins_low": interval.low, "truth_wins_high": interval.high, "delta_bic_16": q16,
                      "delta_bic_50": q50, "delta_bic_84": q84})
     return pd.DataFrame(rows)
 
 
 def plot(table: pd.DataFrame):
-    """Share of replicates the truth's law wins against the decades of t, per truth and experiment."""
+    """Per truth and experiment against the decades of t: the share of replicates the truth's law wins with its
+    exact 95 % interval (left) and the median ΔBIC with its 16–84 % range (right, ΔBIC = 10 marked)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    fig, (share, delta) = plt.subplots(1, 2, figsize=(10.0, 5.6), layout="constrained")
     styles = {"time_heat": ("-", "o", "c(T, t)"), "heat_release": ("--", "s", "Q̇(t)")}
-    for k, ((truth, experiment), rows) in enumerate(table.groupby(["truth", "experiment"], sort=False)):
+    truths = list(dict.fromkeys(table["truth"]))
+    for (truth, experiment), rows in table.groupby(["truth", "experiment"], sort=False):
         line, marker, label = styles[experiment]
         rows = rows.sort_values("decades")
-        ax.errorbar(rows["decades"], rows["truth_wins"], rows["truth_wins_se"], ls=line, marker=marker,
-                    color=f"C{k // 2}", capsize=2, label=f"truth {truth}, {label}")
-    ax.axhline(0.5, color="0.6", lw=0.8)
-    ax.set_xlabel("decades of t measured")
-    ax.set_ylabel("share of replicates the true law wins (ΔBIC > 0)")
-    ax.set_ylim(0.0, 1.02)
-    ax.set_title("SYNTHETIC data: KKI against the STM, both with their shapes free", fontsize=9)
-    ax.legend(fontsize=7)
+        k = truths.index(truth)
+        x = rows["decades"] + 0.04 * (k - (len(truths) - 1) / 2)         # side by side, not on top of each other
+        style = {"ls": line, "marker": marker, "color": f"C{k}", "capsize": 2, "label": f"{truth}, {label}"}
+        share.errorbar(x, rows["truth_wins"], [rows["truth_wins"] - rows["truth_wins_low"],
+                                               rows["truth_wins_high"] - rows["truth_wins"]], **style)
+        delta.errorbar(x, rows["delta_bic_50"], [rows["delta_bic_50"] - rows["delta_bic_16"],
+                                                 rows["delta_bic_84"] - rows["delta_bic_50"]], **style)
+    share.axhline(0.5, color="0.6", lw=0.8)
+    share.set_ylim(0.0, 1.02)
+    share.set_ylabel("share of replicates the true law wins (ΔBIC > 0)")
+    delta.set_yscale("symlog", linthresh=10.0)                      # linear below 10: a ΔBIC < 0 stays visible
+    low, top = min(0.0, float(table["delta_bic_16"].min())), max(10.0, float(table["delta_bic_84"].max()))
+    ticks = [v for v in (-10, -5, 0, 5, 10, 30, 100, 300, 1000, 3000, 10000, 30000) if 1.5 * low <= v <= 1.5 * top]
+    delta.set_yticks(ticks, [str(v) for v in ticks])
+    delta.axhline(10.0, color="0.6", lw=0.8)
+    delta.set_ylabel("ΔBIC = BIC(other law) − BIC(true law): median, 16–84 %")
+    for ax in (share, delta):
+        ax.set_xlabel("decades of t measured")
+        ax.set_xticks(sorted(set(table["decades"])))
+    handles, labels = delta.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="outside lower center", ncols=2)
+    fig.suptitle(f"SYNTHETIC data: KKI against the STM, both with their shapes free "
+                 f"({table['replicates'].min()}–{table['replicates'].max()} replicates a cell)", fontsize=9)
     return fig
 
 
@@ -282,5 +335,5 @@ def summarize(plan: Plan, tables: dict[str, pd.DataFrame]):
     return table, plot(table)
 
 
-__all__ = ["EXPERIMENTS", "LAWS", "Design", "Law", "Plan", "Truth", "parse", "plot", "run_replicate", "summarize",
-           "summary_table", "truth_curve"]
+__all__ = ["EXPERIMENTS", "LAWS", "NOISE_FREE_WINDOW", "SEARCHES", "Design", "Law", "Plan", "Truth",
+           "noise_free_optima", "parse", "plot", "run_replicate", "summarize", "summary_table", "truth_curve"]

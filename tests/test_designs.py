@@ -40,3 +40,12 @@ def test_parameters_vary_tie_and_set():
 def test_malformed_parts_are_refused_in_one_line(raw, message):
     with pytest.raises(ValueError, match=message):
         designs.parse_part(raw, "[sbc] case 'x'")
+
+
+def test_children_are_the_fresh_spawn_and_do_not_mutate_the_seed():
+    seed = np.random.SeedSequence(7, spawn_key=(2, 5))
+    first = [s.generate_state(4) for s in designs.children(seed, 3)]
+    again = [s.generate_state(4) for s in designs.children(seed, 3)]
+    spawned = [s.generate_state(4) for s in np.random.SeedSequence(7, spawn_key=(2, 5)).spawn(3)]
+    assert all(np.array_equal(a, b) and np.array_equal(a, c) for a, b, c in zip(first, again, spawned, strict=True))
+    assert seed.n_children_spawned == 0

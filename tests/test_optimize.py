@@ -46,6 +46,17 @@ def test_local_fit_is_trapped_and_the_global_search_is_not():
     assert sum(o.hits for o in found.optima) == 12 + 1        # every start, and the final polish
 
 
+def test_starts_at_adds_local_fits_from_given_points():
+    objective = cosine_objective()
+    trapped = optimize.map_fit(objective, method="none")              # the local minimum from a = 0.6
+    found = optimize.map_fit(objective, method="none", starts_at=[[2.25]])
+    assert trapped.best.chisqr > 1.0
+    assert found.theta[0] == pytest.approx(2.3, abs=1e-7) and found.best.chisqr < 1e-10
+    assert sum(o.hits for o in found.optima) == 2 + 1                 # the start value, the given point, the polish
+    with pytest.raises(ValueError, match="a start of starts_at must be 1 finite numbers"):
+        optimize.map_fit(objective, starts_at=[[1.0, 2.0]])
+
+
 def test_search_is_reproducible_for_a_seed():
     objective = cosine_objective()
     a = optimize.map_fit(objective, seed=11, starts=3, screen=20)

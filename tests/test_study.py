@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -266,3 +267,16 @@ def test_readme_batch_cluster_example_makes_a_valid_job_script():
         cluster.close()
     assert "#SBATCH --partition=short" in script and "#SBATCH -t 02:00:00" in script
     assert "distributed.cli.dask_worker" in script and "--nthreads 1" in script
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "docs" / "studies").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_the_committed_studies_load_and_own_their_results_files(path):
+    """Every study file of docs/studies parses, and a committed results file beside it belongs to it (same
+    fingerprint: an edit of the file's settings would otherwise orphan the results), its cells among the study's."""
+    s = study.load(path)
+    assert s.plan.cells and s.replicates >= 200
+    if s.results.exists():
+        with h5py.File(s.results, "r", locking=False) as f:
+            assert f.attrs["fingerprint"] == s.fingerprint
+            assert {group.attrs["label"] for group in f.values()} <= set(s.plan.cells)

@@ -5,16 +5,17 @@ same datasets) beside this file through :mod:`glassfit.study` (a LocalCluster of
 interrupted run resumes, a finished one is only summarised) and writes, for each, ``<name>-summary.csv``,
 ``<name>.png`` and the table between the ``<name>`` markers of README.md.
 
-Run: python docs/studies/sbc_kki.py [--workers N | --scheduler ADDRESS]   (≈ 100 min and 40 min on 2 cores)
+Run: python docs/studies/sbc_kki.py [--workers N | --scheduler ADDRESS]   (≈ 100 min and 2.5 h on 2 cores)
 """
 
 import argparse
 from pathlib import Path
 
+from readme import write_table
+
 from glassfit import study
 
 HERE = Path(__file__).parent
-README = HERE.parent.parent / "README.md"
 STUDIES = ("sbc-kki", "sbc-kki-nested")
 
 
@@ -43,10 +44,7 @@ def main():
         for cell, t in study.read_results(spec.results).items():
             print(f"{cell}: {t[study.SECONDS].mean():.1f} s a replicate, {t[study.SECONDS].sum() / 3600:.2f} "
                   "worker-hours")
-        readme = README.read_text()
-        start_mark, end_mark = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-        start, end = readme.index(start_mark) + len(start_mark), readme.index(end_mark)
-        README.write_text(readme[:start] + "\n" + "\n".join(markdown(table)) + "\n" + readme[end:])
+        write_table(name, markdown(table))
         print(table.to_string(index=False), "\nwrote", *files)
 
 

@@ -6,6 +6,8 @@ No phonon term: the phonons follow the bath at once.  Output per mass ("W/g", ne
 
 from __future__ import annotations
 
+import numpy as np
+
 from glassfit import constants
 from glassfit.batching import expand
 from glassfit.models.base import GlassModel, Reference
@@ -72,10 +74,12 @@ class KKIHeatReleaseModel(KKICoupled, HeatReleaseModel):
     """KKI heat release (physics.md §7.3): every TLS of both types with its exact splitting and its exact
     one-phonon rate at the bath temperature T, Q̇ = Σ_TLS E [f(E/kT1) − f(E/kT)] e^(−t/τ)/τ.  Below the
     crossover τ̃(T) = (w/kT)² τ_min it follows t⁻¹ as the STM's; beyond it falls faster, as the conditional
-    density p_j(τ|u) ∝ τ⁻¹ [1 + ln(τ/τ_min)/OBS]^(−4/3) (KKI eq. 6.2).  Shares every KKI name.  Evaluated one
-    parameter set at a time (the TLS are taken at energies that scale with w)."""
+    density p_j(τ|u) ∝ τ⁻¹ [1 + ln(τ/τ_min)/OBS]^(−4/3) (KKI eq. 6.2).  Shares every KKI name.  A batch of
+    parameter sets is evaluated at once where it shares w (the TLS are taken at energies x kT, which sit at
+    ũ = x kT/w), else one set of w after another."""
 
     name_id = "kki_heat_release"
+    vectorised = True
     physics_table = (*KKI_ROWS, *CHI_ROWS, RHO, V_L, V_T)
     amplitude = "log10_N"
     # the value this implementation gives (W/g, defaults, t = 100 s, T = 0.1 K, T1 = 0.3 K); the physics is checked
@@ -84,7 +88,11 @@ class KKIHeatReleaseModel(KKICoupled, HeatReleaseModel):
     reference = Reference({}, {"t": 100.0, "T": 0.1, "T1": 0.3}, 4.399056269228161e-12)
 
     def kernel(self, t, T, T1, **si):
-        scales, dist = kki_material_si(si)
+        w = np.asarray(si["w"], float)
+        if w.ndim and np.any(w != w.flat[0]):
+            return np.stack([self.kernel(t, T, T1, **{k: v[i] if np.ndim(v) else v for k, v in si.items()})
+                             for i in range(w.size)])
+        scales, dist = kki_material_si(si | {"w": float(w.flat[0])})
         return timeheat.kki_heat_release(t, T, T1, scales, dist, kki_chi_si(si), si["rho"], si["v_l"], si["v_t"])
 
     def validity_warnings(self, values: dict, x: dict) -> list[str]:

@@ -429,35 +429,40 @@ def black_cutoff_heat_release(t, T, T1, P0, K_tau, D0_min):
 def kki_heat_release(t, T, T1, scales, distribution, chi, rho, v_l, v_t, barrier_max=None):
     """KKI heat release Q̇ [W m⁻³] at t [s] after a quench from T1 [K] to the bath T [K]: every TLS with its
     exact splitting and exact one-phonon rate at the bath temperature (physics.md §7.3); ``chi`` as in
-    :func:`kki_heat_capacity`; one parameter set (w a number).
+    :func:`kki_heat_capacity`; one w [J] (a number), every other input a number or a batch of P sets.
 
     The TLS are taken at the quadrature energies themselves, E = x kT_i for both temperatures of each quench:
     Q̇ = Σ_i ± (kT_i)² Σ_x RELEASE_WEIGHTS Σ_TLS(E) dens e^(−t/τ)/τ.  (Interpolating Σ_TLS on the energy grid of
-    c(T, t) instead errs by up to 13 % at long times, where few, deep TLS remain.)
+    c(T, t) instead errs by up to 13 % at long times, where few, deep TLS remain.)  The TLS of every temperature
+    of the data are found in one pass; result shape (*batch, *t.shape).
     """
     t, T0, T1 = _quench(t, T, T1)
-    if np.ndim(scales.w) or np.ndim(scales.eta_L) or np.ndim(scales.xi_L):
-        raise ValueError("kki_heat_release takes one parameter set (w, η_L, ξ_L numbers)")
-    out = np.zeros(t.shape)
-    pairs = np.stack([T0.ravel(), T1.ravel()], axis=1)
+    if np.ndim(scales.w):
+        raise ValueError("kki_heat_release takes one w (a number); evaluate sets of different w one at a time")
+    temperatures = np.unique(np.concatenate([T0.ravel(), T1.ravel()]))
+    # E = x kT_i below the iso-energy grid's top (beyond: weight < e^(−20) for kT ≤ w/25)
+    inside = [RELEASE_NODES * _K * T_i <= U_TILDE_MAX * scales.w for T_i in temperatures]
+    u = np.concatenate([RELEASE_NODES[mask] * _K * T_i for mask, T_i in zip(inside, temperatures, strict=True)])
+    ends = np.cumsum([0, *(int(mask.sum()) for mask in inside)])
+    per_type = _relaxing_tls(u / scales.w, scales, distribution, chi, rho, v_l, v_t, barrier_max, every=False)
+    batch = np.broadcast_shapes(*(a.shape[:-2] for pair in per_type for a in pair))        # () or (P,)
+    out = np.zeros((*batch, t.size))
+    t_flat, pairs = t.ravel(), np.stack([T0.ravel(), T1.ravel()], axis=1)
     for T0_i, T1_i in np.unique(pairs, axis=0):
-        at = np.nonzero((T0 == T0_i) & (T1 == T1_i))
+        at = np.nonzero((pairs[:, 0] == T0_i) & (pairs[:, 1] == T1_i))[0]
         for sign, T_i in ((1.0, T1_i), (-1.0, T0_i)):
-            inside = RELEASE_NODES * _K * T_i <= U_TILDE_MAX * scales.w       # beyond: weight < e^(−20) for kT ≤ w/25
-            u = RELEASE_NODES[inside] * _K * T_i
-            coth = 1.0 / np.tanh(u / (2.0 * _K * T0_i))
-            for dens, rate0 in _relaxing_tls(u / scales.w, scales, distribution, chi, rho, v_l, v_t, barrier_max,
-                                             every=False):
-                rate = rate0 * coth[:, None]                                              # (x, M)
-                weights = dens * rate * RELEASE_WEIGHTS[inside, None]
+            k = int(np.searchsorted(temperatures, T_i))
+            energies = slice(ends[k], ends[k + 1])
+            coth = 1.0 / np.tanh(u[energies] / (2.0 * _K * T0_i))
+            for dens, rate0 in per_type:
+                rate = rate0[..., energies, :] * coth[:, None]                                # (*batch, x, M)
+                weights = dens[..., energies, :] * rate * RELEASE_WEIGHTS[inside[k], None]
                 step = max(1, CACHE_ELEMENTS // rate.size)
-                times = t[at]
-                for start in range(0, times.size, step):
-                    part = times[start:start + step]
-                    decay = np.exp(-part[:, None, None] * rate)                           # (n_t, x, M)
-                    out[tuple(a[start:start + step] for a in at)] += (
-                        sign * (_K * T_i) ** 2 * np.einsum("xm,pxm->p", weights, decay))
-    return out
+                for start in range(0, at.size, step):
+                    points = at[start:start + step]
+                    decay = np.exp(-t_flat[points, None, None] * rate[..., None, :, :])      # (*batch, n, x, M)
+                    out[..., points] += sign * (_K * T_i) ** 2 * np.einsum("...xm,...pxm->...p", weights, decay)
+    return out.reshape(batch + t.shape)
 
 
 __all__ = [
